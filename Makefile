@@ -1,0 +1,36 @@
+# Two entry points for a new machine: `make demo` (route + evaluate the bundled router) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export WINROUTE_DATA ?= $(abspath ../shared/data)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup demo test bench train-default clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[all]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(BIN)/winroute route "Prove that sqrt(2) is irrational"
+	$(BIN)/winroute route "hi! how are you today?"
+	$(BIN)/winroute evaluate --benchmark gsm8k --out reports/demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python benchmarks/overhead.py
+
+train-default: setup
+	$(BIN)/winroute train configs/default.toml
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache

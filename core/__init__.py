@@ -1,0 +1,48 @@
+"""winroute core: a framework-free, offline LLM routing engine.
+
+Importing this package is cheap: torch and sentence-transformers load on first use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .conversation import Conversation, routing_input
+from .embeddings import Embedder, OpenAIEmbedder, SentenceTransformerEmbedder, make_embedder
+from .errors import ArtifactError, InvalidConversationError, NotFittedError, UnknownModelError, WinrouteError
+from .predictors import PREDICTORS, MFPredictor, Predictor, Queries, RandomPredictor, SWRankingPredictor
+from .router import RouteDecision, Router
+
+DEFAULT_ROUTER_DIR = Path(__file__).resolve().parent / "default_router"
+
+__version__ = "0.1.0"
+
+
+def load_router(path: str | Path | None = None, *, embedder: Embedder | None = None) -> Router:
+    """Load a saved router; with no argument, the bundled default (MF, local embeddings, offline)."""
+    return Router.load(DEFAULT_ROUTER_DIR if path is None else Path(path), embedder=embedder)
+
+
+__all__ = [
+    "DEFAULT_ROUTER_DIR",
+    "PREDICTORS",
+    "ArtifactError",
+    "Conversation",
+    "Embedder",
+    "InvalidConversationError",
+    "MFPredictor",
+    "NotFittedError",
+    "OpenAIEmbedder",
+    "Predictor",
+    "Queries",
+    "RandomPredictor",
+    "RouteDecision",
+    "Router",
+    "SWRankingPredictor",
+    "SentenceTransformerEmbedder",
+    "UnknownModelError",
+    "WinrouteError",
+    "load_router",
+    "make_embedder",
+    "routing_input",
+]

@@ -1,0 +1,117 @@
+"""Turning a string or a list of role/content messages into the text a router scores.
+
+Routing looks at user turns only, never at tool results or assistant text. Inside
+one tool-call turn (tool results or pending tool calls after the last user message)
+the route is *sticky*: it stays with the model that started the turn, since
+providers' tool-message formats do not mix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+from .errors import InvalidConversationError
+
+Message = Mapping[str, Any]
+Conversation = Union[str, Sequence[Message]]
+
+USER_ROLES = frozenset({"user", "human"})
+TOOL_ROLES = frozenset({"tool", "function"})
+ASSISTANT_ROLES = frozenset({"assistant", "ai"})
+
+
+@dataclass(frozen=True)
+class RoutingInput:
+    """What the router scores, plus what it learnt while extracting it."""
+
+    text: str
+    sticky_route: str | None = None
+    ignored_parts: int = 0
+
+
+def content_text(content: Any, *, where: str = "message") -> tuple[str, int]:
+    """Text of a message's content (a string or a list of parts) and the count of non-text parts."""
+    if content is None:
+        return "", 0
+    if isinstance(content, str):
+        return content, 0
+    if isinstance(content, Sequence):
+        texts: list[str] = []
+        ignored = 0
+        for part in content:
+            if isinstance(part, str):
+                texts.append(part)
+            elif isinstance(part, Mapping) and part.get("type", "text") == "text":
+                texts.append(str(part.get("text", "")))
+            elif isinstance(part, Mapping):
+                ignored += 1
+            else:
+                raise InvalidConversationError(
+                    f"{where}: content part of type {type(part).__name__} is neither a string nor a mapping"
+                )
+        return "\n".join(t for t in texts if t), ignored
+    raise InvalidConversationError(
+        f"{where}: content must be a string or a list of parts, got {type(content).__name__}"
+    )
+
+
+def routing_input(conversation: Conversation, *, last_k_user_turns: int = 1) -> RoutingInput:
+    """Extract the user text to score from ``conversation``.
+
+    ``last_k_user_turns`` user messages (most recent last) are joined. A recorded
+    ``route`` on an assistant message inside the current tool-call turn makes the
+    result sticky.
+    """
+    if last_k_user_turns < 1:
+        raise ValueError(f"last_k_user_turns must be >= 1, got {last_k_user_turns}")
+    if isinstance(conversation, str):
+        if not conversation.strip():
+            raise InvalidConversationError("cannot route an empty prompt")
+        return RoutingInput(conversation)
+    if not isinstance(conversation, Sequence) or isinstance(conversation, (bytes, bytearray)):
+        raise InvalidConversationError(
+            f"a conversation is a string or a list of role/content messages, got {type(conversation).__name__}"
+        )
+    if len(conversation) == 0:
+        raise InvalidConversationError("cannot route an empty conversation (no messages)")
+
+    user_texts: list[str] = []
+    ignored = 0
+    last_user_index = -1
+    for i, message in enumerate(conversation):
+        if not isinstance(message, Mapping) or "role" not in message:
+            raise InvalidConversationError(
+                f"message {i} must be a mapping with 'role' and 'content', got {message!r:.80}"
+            )
+        role = str(message["role"]).lower()
+        if role in USER_ROLES:
+            text, n = content_text(message.get("content"), where=f"message {i}")
+            ignored += n
+            if text.strip():
+                user_texts.append(text)
+            last_user_index = i
+    if not user_texts:
+        raise InvalidConversationError(
+            "the conversation has no user message with text to route on"
+            + (f" ({ignored} non-text content parts were ignored)" if ignored else "")
+        )
+    text = "\n".join(user_texts[-last_k_user_turns:])
+    return RoutingInput(text, _sticky_route(conversation, last_user_index), ignored)
+
+
+def _sticky_route(conversation: Sequence[Message], last_user_index: int) -> str | None:
+    """The route recorded on the assistant message that opened the current tool-call turn."""
+    tail = conversation[last_user_index + 1 :]
+    in_tool_turn = any(
+        str(m["role"]).lower() in TOOL_ROLES
+        or (str(m["role"]).lower() in ASSISTANT_ROLES and m.get("tool_calls"))
+        for m in tail
+    )
+    if not in_tool_turn:
+        return None
+    for message in reversed(tail):
+        if str(message["role"]).lower() in ASSISTANT_ROLES and message.get("route"):
+            return str(message["route"])
+    return None

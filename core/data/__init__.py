@@ -1,0 +1,62 @@
+"""winroute's data layer: canonical records, upstream-format importers, model names, decontamination.
+
+The real data are never copied into the project: importers read the upstream files from a
+directory given as an argument or by ``$WINROUTE_DATA``.
+"""
+
+from __future__ import annotations
+
+from core.data.decontaminate import DecontaminationReport, DroppedExample, decontaminate, normalize_prompt
+from core.data.errors import DataFormatError, DataNotFoundError
+from core.data.importers import (
+    DATA_ENV_VAR,
+    load_alpaca_eval,
+    load_contaminated_prompts,
+    load_eval_prompts,
+    load_fastchat,
+    load_fastchat_questions,
+    load_llmrouter,
+    load_llmrouter_prices,
+    load_routellm_eval,
+    load_routerbench,
+    resolve_data_dir,
+)
+from core.data.models import ModelInfo, canonical_model, load_price_catalog, model_key, model_tiers
+from core.data.records import Comparison, Outcome
+from core.data.training import (
+    DEFAULT_TRAINING_SOURCES,
+    TrainingData,
+    load_training_sources,
+    outcomes_to_comparisons,
+)
+
+__all__ = [
+    "Comparison",
+    "DATA_ENV_VAR",
+    "DEFAULT_TRAINING_SOURCES",
+    "DataFormatError",
+    "DataNotFoundError",
+    "DecontaminationReport",
+    "DroppedExample",
+    "ModelInfo",
+    "Outcome",
+    "TrainingData",
+    "canonical_model",
+    "decontaminate",
+    "load_alpaca_eval",
+    "load_contaminated_prompts",
+    "load_eval_prompts",
+    "load_fastchat",
+    "load_fastchat_questions",
+    "load_llmrouter",
+    "load_llmrouter_prices",
+    "load_price_catalog",
+    "load_routellm_eval",
+    "load_routerbench",
+    "load_training_sources",
+    "model_key",
+    "model_tiers",
+    "normalize_prompt",
+    "outcomes_to_comparisons",
+    "resolve_data_dir",
+]

@@ -1,0 +1,134 @@
+"""Turning per-model outcomes into battles, and loading the default training sources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+
+from core.data.importers import (
+    load_alpaca_eval,
+    load_fastchat,
+    load_llmrouter,
+    load_routerbench,
+    resolve_data_dir,
+)
+from core.data.models import canonical_model
+from core.data.records import Comparison, Outcome
+
+__all__ = [
+    "DEFAULT_TRAINING_SOURCES",
+    "TrainingData",
+    "outcomes_to_comparisons",
+    "load_training_sources",
+]
+
+DEFAULT_TRAINING_SOURCES: tuple[str, ...] = ("alpaca_eval", "arena_bench_v1", "routerbench_zs", "llmrouter")
+
+
+def _group_outcomes(outcomes: Iterable[Outcome]) -> dict[tuple[str, str], tuple[str, dict[str, list[float]]]]:
+    """(source, prompt_id or prompt) -> (prompt, model -> scores)."""
+    groups: dict[tuple[str, str], tuple[str, dict[str, list[float]]]] = {}
+    for o in outcomes:
+        key = (o.source, o.prompt_id or o.prompt)
+        entry = groups.get(key)
+        if entry is None:
+            entry = groups[key] = (o.prompt, {})
+        entry[1].setdefault(o.model, []).append(o.score)
+    return groups
+
+
+def _battle(prompt: str, a: str, b: str, sa: float, sb: float, source: str) -> Comparison:
+    """Higher score wins (1.0 / 0.0); equal scores tie (0.5)."""
+    outcome = 1.0 if sa > sb else 0.0 if sa < sb else 0.5
+    return Comparison(prompt, a, b, outcome, source)
+
+
+def outcomes_to_comparisons(
+    outcomes: Iterable[Outcome], *, pairs: Iterable[tuple[str, str]] | None = None
+) -> list[Comparison]:
+    """Every pair of models scored on the same prompt becomes one battle.
+
+    Prompts are grouped by (source, prompt_id, or the prompt text when there is no id);
+    a model scored twice on one prompt gets its mean score. Without ``pairs`` the models
+    of each battle are in sorted order; with ``pairs`` (names canonicalised) only those
+    pairs are emitted, oriented as given.
+    """
+    wanted = None if pairs is None else list(dict.fromkeys((canonical_model(a), canonical_model(b)) for a, b in pairs))
+    out: list[Comparison] = []
+    for (source, _), (prompt, per_model) in _group_outcomes(outcomes).items():
+        if len(per_model) < 2:
+            continue
+        scores = {m: (v[0] if len(v) == 1 else sum(v) / len(v)) for m, v in per_model.items()}
+        if wanted is None:
+            todo: Iterable[tuple[str, str]] = combinations(sorted(scores), 2)
+        else:
+            todo = [(a, b) for a, b in wanted if a != b and a in scores and b in scores]
+        out.extend(_battle(prompt, a, b, scores[a], scores[b], source) for a, b in todo)
+    return out
+
+
+@dataclass
+class TrainingData:
+    """What a router trains on: pairwise battles plus per-model outcomes (scores, costs)."""
+
+    comparisons: list[Comparison] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def models(self) -> list[str]:
+        """Sorted names of every model in either list."""
+        names = {o.model for o in self.outcomes}
+        for c in self.comparisons:
+            names.add(c.model_a)
+            names.add(c.model_b)
+        return sorted(names)
+
+    @property
+    def sources(self) -> list[str]:
+        """Sorted source tags present."""
+        return sorted({o.source for o in self.outcomes} | {c.source for c in self.comparisons})
+
+    def __str__(self) -> str:
+        return (
+            f"TrainingData({len(self.comparisons)} comparisons, {len(self.outcomes)} outcomes, "
+            f"{len(self.models)} models, sources={self.sources})"
+        )
+
+
+def _load_outcome_source(root: Path, name: str) -> list[Outcome]:
+    """Outcomes of one outcome-type source (train split where there is one)."""
+    if name == "arena_bench_v1":
+        return load_fastchat(root / "arena_bench_v1", source="arena_bench_v1")
+    if name == "routerbench_zs":
+        return load_routerbench(root / "routerbench_zs", split="train", source="routerbench_zs")
+    if name == "llmrouter":
+        return load_llmrouter(root / "llmrouter", split="train", source="llmrouter")
+    raise ValueError(f"unknown training source {name!r}; known: {list(DEFAULT_TRAINING_SOURCES)}")
+
+
+def load_training_sources(
+    data_dir: str | Path | None = None,
+    sources: Sequence[str] = DEFAULT_TRAINING_SOURCES,
+    *,
+    derive_comparisons: bool = True,
+) -> TrainingData:
+    """Load the default training sources from ``data_dir`` (or ``$WINROUTE_DATA``).
+
+    ``alpaca_eval`` contributes comparisons only; ``arena_bench_v1``, ``routerbench_zs``
+    (train split) and ``llmrouter`` (train split) contribute outcomes and, with
+    ``derive_comparisons``, their pairwise battles via :func:`outcomes_to_comparisons`.
+    Nothing is decontaminated here: run :func:`core.data.decontaminate` on the result.
+    """
+    root = resolve_data_dir(data_dir)
+    data = TrainingData()
+    for name in dict.fromkeys(sources):
+        if name == "alpaca_eval":
+            data.comparisons.extend(load_alpaca_eval(root / "alpaca_eval", source="alpaca_eval"))
+            continue
+        outcomes = _load_outcome_source(root, name)
+        data.outcomes.extend(outcomes)
+        if derive_comparisons:
+            data.comparisons.extend(outcomes_to_comparisons(outcomes))
+    return data

@@ -1,0 +1,26 @@
+"""Exceptions raised by winroute, each naming what was wrong."""
+
+from __future__ import annotations
+
+
+class WinrouteError(Exception):
+    """Base class of every winroute error."""
+
+
+class InvalidConversationError(WinrouteError, ValueError):
+    """The conversation to route is empty, malformed or has no user text."""
+
+
+class UnknownModelError(WinrouteError, KeyError):
+    """A model name the router (or a predictor) was not trained on."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else "unknown model"
+
+
+class ArtifactError(WinrouteError, RuntimeError):
+    """A saved router or predictor is missing, corrupt, tampered with or of another version."""
+
+
+class NotFittedError(WinrouteError, RuntimeError):
+    """A predictor was used before ``fit`` or ``load``."""

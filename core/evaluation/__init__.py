@@ -1,0 +1,45 @@
+"""Evaluation harness: RouteLLM / RouterBench metrics and plots."""
+
+from .metrics import (
+    CPT_TARGETS,
+    Curve,
+    CurvePoint,
+    RandomBaseline,
+    aiq,
+    apgr,
+    auc,
+    benchmark_similarity,
+    call_performance_curve,
+    cost_saving_ratio,
+    cpt,
+    curve_metrics,
+    length_heuristic_scores,
+    non_decreasing_convex_hull,
+    optimal_apgr,
+    optimal_curve,
+    pgr,
+    random_baseline,
+)
+from .plots import plot_curves
+
+__all__ = [
+    "CPT_TARGETS",
+    "Curve",
+    "CurvePoint",
+    "RandomBaseline",
+    "aiq",
+    "apgr",
+    "auc",
+    "benchmark_similarity",
+    "call_performance_curve",
+    "cost_saving_ratio",
+    "cpt",
+    "curve_metrics",
+    "length_heuristic_scores",
+    "non_decreasing_convex_hull",
+    "optimal_apgr",
+    "optimal_curve",
+    "pgr",
+    "plot_curves",
+    "random_baseline",
+]

@@ -1,0 +1,140 @@
+"""The small interface every predictor implements, and the data it is fitted on."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import ArtifactError, NotFittedError, UnknownModelError
+
+
+@dataclass
+class Queries:
+    """Encoded prompts: normalised embeddings plus cheap text features (one row each)."""
+
+    embeddings: np.ndarray
+    features: np.ndarray
+    texts: Sequence[str] | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.embeddings) != len(self.features):
+            raise ValueError(
+                f"Queries: {len(self.embeddings)} embeddings but {len(self.features)} feature rows"
+            )
+
+    def __len__(self) -> int:
+        return len(self.embeddings)
+
+    def subset(self, index: np.ndarray) -> Queries:
+        texts = [self.texts[i] for i in index] if self.texts is not None else None
+        return Queries(self.embeddings[index], self.features[index], texts)
+
+
+@dataclass
+class PairwiseData:
+    """Battles over unique prompts: ``prompt[i]`` indexes ``queries``; ``outcome`` = P(a wins)."""
+
+    queries: Queries
+    models: list[str]
+    prompt: np.ndarray
+    model_a: np.ndarray
+    model_b: np.ndarray
+    outcome: np.ndarray
+    weight: np.ndarray
+    source: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+
+    def __len__(self) -> int:
+        return len(self.outcome)
+
+
+class Predictor(ABC):
+    """Predicts P(strong beats weak) per query. Fit from battles; save to a directory.
+
+    Constructors take plain hyper-parameters and do no work (as scikit-learn's).
+    """
+
+    kind: ClassVar[str]
+    models_: list[str]
+
+    @abstractmethod
+    def fit(self, data: PairwiseData) -> Predictor:
+        """Learn from battles; returns self."""
+
+    @abstractmethod
+    def predict(self, queries: Queries, strong: str, weak: str) -> np.ndarray:
+        """P(``strong`` beats ``weak``) per query, in [0, 1]."""
+
+    @abstractmethod
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments (JSON-serialisable)."""
+
+    @abstractmethod
+    def _state_tensors(self) -> dict[str, np.ndarray]:
+        """Learned arrays to save."""
+
+    @abstractmethod
+    def _set_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        """Restore from saved arrays and JSON meta."""
+
+    def _state_meta(self) -> dict[str, Any]:
+        """Learned JSON-serialisable state beyond the tensors."""
+        return {}
+
+    # -- helpers shared by all predictors -------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not getattr(self, "models_", None):
+            raise NotFittedError(f"{type(self).__name__} is not fitted: call fit() or load it")
+
+    def model_index(self, name: str) -> int:
+        self._check_fitted()
+        try:
+            return self.models_.index(name)
+        except ValueError:
+            raise UnknownModelError(
+                f"model {name!r} is unknown to this {self.kind} predictor; it knows: {', '.join(self.models_)}"
+            ) from None
+
+    def save(self, directory: str | Path) -> None:
+        """Write ``predictor.json`` + ``predictor.safetensors`` into ``directory``."""
+        from ..artifacts import write_tensors
+
+        self._check_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        checksum = write_tensors(directory / "predictor.safetensors", self._state_tensors())
+        meta = {
+            "kind": self.kind,
+            "params": self.get_params(),
+            "models": self.models_,
+            "state": self._state_meta(),
+            "tensors_sha256": checksum,
+        }
+        (directory / "predictor.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Predictor:
+        """Load whichever predictor kind ``directory`` holds (verified against its checksum)."""
+        from ..artifacts import read_json, read_tensors
+        from . import PREDICTORS
+
+        directory = Path(directory)
+        meta = read_json(directory / "predictor.json")
+        kind = meta.get("kind")
+        if kind not in PREDICTORS:
+            raise ArtifactError(f"{directory}/predictor.json names unknown predictor kind {kind!r}")
+        if cls is not Predictor and PREDICTORS[kind] is not cls:
+            raise ArtifactError(f"{directory} holds a {kind!r} predictor, not {cls.kind!r}")
+        tensors = read_tensors(directory / "predictor.safetensors", meta.get("tensors_sha256"))
+        try:
+            predictor = PREDICTORS[kind](**meta.get("params", {}))
+            predictor.models_ = list(meta["models"])
+            predictor._set_state(tensors, meta.get("state", {}))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ArtifactError(f"{directory}: predictor state is incomplete or inconsistent: {exc}") from exc
+        return predictor

@@ -1,0 +1,155 @@
+"""Matrix factorisation (MF) win predictor, as in RouteLLM (Ong et al., 2024, section 4.1).
+
+delta(M, q) = w2^T (v_M * (W1^T v_q + b)) with a learned, L2-normalised embedding v_M
+per model, and P(a beats b | q) = sigmoid(delta(a, q) - delta(b, q)). One model serves
+any pair of models it was trained on. The query vector v_q is the prompt embedding
+joined with standardised cheap text features (see ``core.features``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .base import PairwiseData, Predictor, Queries
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch
+
+
+class MFPredictor(Predictor):
+    """RouteLLM's bilinear MF router, trained with Adam on soft win labels (ties = 0.5)."""
+
+    kind: ClassVar[str] = "mf"
+
+    def __init__(
+        self,
+        dim: int = 128,
+        epochs: int = 10,
+        batch_size: int = 64,
+        lr: float = 3e-4,
+        weight_decay: float = 1e-5,
+        use_features: bool = True,
+        seed: int = 0,
+        show_progress: bool = True,
+    ) -> None:
+        self.dim = dim
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.use_features = use_features
+        self.seed = seed
+        self.show_progress = show_progress
+
+    # -- query vectors ----------------------------------------------------------------------
+    def _query_matrix(self, queries: Queries) -> np.ndarray:
+        emb = np.asarray(queries.embeddings, dtype=np.float32)
+        if not self.use_features:
+            return emb
+        feats = (np.asarray(queries.features, dtype=np.float32) - self.feature_mean_) / self.feature_std_
+        return np.concatenate([emb, feats], axis=1)
+
+    def fit(self, data: PairwiseData) -> MFPredictor:
+        torch = _torch()
+        from tqdm.auto import tqdm
+
+        if len(data) == 0:
+            raise ValueError("MFPredictor.fit: no battles to fit on")
+        feats = np.asarray(data.queries.features, dtype=np.float32)
+        self.feature_mean_ = feats.mean(axis=0) if len(feats) else np.zeros(feats.shape[1], np.float32)
+        self.feature_std_ = np.maximum(feats.std(axis=0), 1e-3).astype(np.float32)
+        self.models_ = list(data.models)
+        x = torch.from_numpy(self._query_matrix(data.queries))
+        gen = torch.Generator().manual_seed(self.seed)
+        torch.manual_seed(self.seed)
+        proj = torch.nn.Linear(x.shape[1], self.dim, bias=True)
+        model_emb = torch.nn.Embedding(len(self.models_), self.dim)
+        head = torch.nn.Linear(self.dim, 1, bias=False)
+        params = [*proj.parameters(), *model_emb.parameters(), *head.parameters()]
+        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+
+        prompt = torch.from_numpy(data.prompt.astype(np.int64))
+        a = torch.from_numpy(data.model_a.astype(np.int64))
+        b = torch.from_numpy(data.model_b.astype(np.int64))
+        y = torch.from_numpy(data.outcome.astype(np.float32))
+        w = torch.from_numpy(data.weight.astype(np.float32))
+        n = len(y)
+        steps = (n + self.batch_size - 1) // self.batch_size
+        bar = tqdm(total=self.epochs * steps, desc="training MF", disable=not self.show_progress, unit="step")
+        self.loss_history_: list[float] = []
+        try:
+            for _ in range(self.epochs):
+                order = torch.randperm(n, generator=gen)
+                total = 0.0
+                for start in range(0, n, self.batch_size):
+                    idx = order[start : start + self.batch_size]
+                    q = proj(x[prompt[idx]])
+                    va = torch.nn.functional.normalize(model_emb(a[idx]), dim=1)
+                    vb = torch.nn.functional.normalize(model_emb(b[idx]), dim=1)
+                    logit = head((va - vb) * q).squeeze(1)
+                    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                        logit, y[idx], weight=w[idx], reduction="sum"
+                    ) / w[idx].sum().clamp_min(1e-8)
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    total += loss.item() * len(idx)
+                    bar.update(1)
+                self.loss_history_.append(total / n)
+                bar.set_postfix(loss=f"{self.loss_history_[-1]:.4f}")
+        finally:
+            bar.close()
+        with torch.no_grad():
+            self.proj_weight_ = proj.weight.detach().numpy().astype(np.float32)
+            self.proj_bias_ = proj.bias.detach().numpy().astype(np.float32)
+            self.model_embeddings_ = torch.nn.functional.normalize(model_emb.weight, dim=1).numpy().astype(np.float32)
+            self.head_ = head.weight.detach().numpy()[0].astype(np.float32)
+        return self
+
+    def predict(self, queries: Queries, strong: str, weak: str) -> np.ndarray:
+        s, w = self.model_index(strong), self.model_index(weak)
+        q = self._query_matrix(queries) @ self.proj_weight_.T + self.proj_bias_
+        diff = (self.model_embeddings_[s] - self.model_embeddings_[w]) * self.head_
+        logit = q.astype(np.float64) @ diff.astype(np.float64)
+        return 1.0 / (1.0 + np.exp(-logit))
+
+    def get_params(self) -> dict[str, Any]:
+        return {
+            "dim": self.dim,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "weight_decay": self.weight_decay,
+            "use_features": self.use_features,
+            "seed": self.seed,
+            "show_progress": self.show_progress,
+        }
+
+    def _state_tensors(self) -> dict[str, np.ndarray]:
+        return {
+            "proj_weight": self.proj_weight_,
+            "proj_bias": self.proj_bias_,
+            "model_embeddings": self.model_embeddings_,
+            "head": self.head_,
+            "feature_mean": self.feature_mean_,
+            "feature_std": self.feature_std_,
+        }
+
+    def _state_meta(self) -> dict[str, Any]:
+        return {"loss_history": getattr(self, "loss_history_", [])}
+
+    def _set_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        self.proj_weight_ = tensors["proj_weight"]
+        self.proj_bias_ = tensors["proj_bias"]
+        self.model_embeddings_ = tensors["model_embeddings"]
+        self.head_ = tensors["head"]
+        self.feature_mean_ = tensors["feature_mean"]
+        self.feature_std_ = tensors["feature_std"]
+        self.loss_history_ = list(meta.get("loss_history", []))
+        if self.model_embeddings_.shape[0] != len(self.models_):
+            raise ValueError("model embedding rows do not match the model list")

@@ -1,0 +1,112 @@
+"""Training recipes: a small TOML file says what data, weights and predictor make a router.
+
+``winroute train configs/default.toml`` is how the bundled default router is built.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .data.models import canonical_model
+from .router import Router
+
+KNOWN_SOURCES = ("alpaca_eval", "arena_bench_v1", "routerbench_zs", "llmrouter")
+
+
+@dataclass
+class RecipeConfig:
+    """A parsed training recipe (see configs/default.toml for every field)."""
+
+    name: str
+    strong: str
+    weak: str
+    out: str = "router"
+    predictor: str = "mf"
+    predictor_params: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, float] = field(default_factory=lambda: dict.fromkeys(KNOWN_SOURCES, 1.0))
+    embedder: str = "sentence-transformers/all-MiniLM-L6-v2"
+    strong_share: float = 0.5
+    decontaminate_benchmarks: list[str] = field(default_factory=lambda: ["gsm8k", "mmlu"])
+    decontaminate_threshold: float = 0.95
+    path: str = ""
+
+
+def load_config(path: str | Path) -> RecipeConfig:
+    """Read and validate a TOML recipe; errors name the file and the offending key."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"recipe not found: {file}")
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{file}: invalid TOML: {exc}") from exc
+    for key in ("name", "strong", "weak"):
+        if key not in raw:
+            raise ValueError(f"{file}: missing required key {key!r}")
+    sources = {str(k): float(v) for k, v in raw.get("sources", {}).items()}
+    unknown = sorted(set(sources) - set(KNOWN_SOURCES))
+    if unknown:
+        raise ValueError(f"{file}: unknown source(s) {unknown}; known: {list(KNOWN_SOURCES)}")
+    if any(w < 0 for w in sources.values()):
+        raise ValueError(f"{file}: source weights must be >= 0")
+    decon = raw.get("decontaminate", {})
+    return RecipeConfig(
+        name=str(raw["name"]),
+        strong=canonical_model(str(raw["strong"])),
+        weak=canonical_model(str(raw["weak"])),
+        out=str(raw.get("out", "router")),
+        predictor=str(raw.get("predictor", "mf")),
+        predictor_params=dict(raw.get("predictor_params", {})),
+        sources=sources or dict.fromkeys(KNOWN_SOURCES, 1.0),
+        embedder=str(raw.get("embedder", RecipeConfig.embedder)),
+        strong_share=float(raw.get("strong_share", 0.5)),
+        decontaminate_benchmarks=list(decon.get("benchmarks", ["gsm8k", "mmlu"])),
+        decontaminate_threshold=float(decon.get("threshold", 0.95)),
+        path=str(file),
+    )
+
+
+def run_recipe(config: RecipeConfig, *, data_dir: str | Path | None = None, out: str | Path | None = None) -> Router:
+    """Load, decontaminate, weight and fit; save the router to ``out`` (or the config's)."""
+    from .data import decontaminate, load_eval_prompts, load_training_sources
+    from .embeddings import make_embedder
+    from .training import train_router
+
+    embedder = make_embedder(config.embedder)
+    used = [s for s, w in config.sources.items() if w > 0]
+    data = load_training_sources(data_dir, used)
+    comparisons = data.comparisons
+    report = None
+    if config.decontaminate_benchmarks:
+        eval_prompts = load_eval_prompts(data_dir, config.decontaminate_benchmarks)
+        comparisons, report = decontaminate(
+            comparisons, eval_prompts, embed=embedder.embed, threshold=config.decontaminate_threshold
+        )
+        print(report)
+    router = train_router(
+        comparisons,
+        predictor=config.predictor,
+        predictor_params=config.predictor_params,
+        strong=config.strong,
+        weak=config.weak,
+        embedder=embedder,
+        source_weights=config.sources,
+        strong_share=config.strong_share,
+        name=config.name,
+        metadata={
+            "recipe": {
+                "config": config.path,
+                "predictor": config.predictor,
+                "predictor_params": config.predictor_params,
+                "sources": config.sources,
+                "decontaminated_against": config.decontaminate_benchmarks,
+                "decontamination_threshold": config.decontaminate_threshold,
+                "dropped_by_decontamination": None if report is None else report.n_dropped,
+            },
+        },
+    )
+    router.save(out or config.out)
+    return router

@@ -1,0 +1,245 @@
+"""The Router: embedder + predictor + policy -> RouteDecision."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .artifacts import FORMAT_VERSION, check_format_version, read_json, read_tensors, write_tensors
+from .conversation import Conversation, routing_input
+from .embeddings import Embedder, make_embedder
+from .errors import ArtifactError, UnknownModelError
+from .features import FEATURE_NAMES, prompt_features
+from .policies import check_threshold, threshold_for_share
+from .predictors import Predictor, Queries
+
+STRONG, WEAK = "strong", "weak"
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    """Which model a call goes to, and why."""
+
+    model: str
+    route: str
+    score: float
+    threshold: float
+    reason: str
+    truncated: bool = False
+    router: str = "winroute"
+    scores: Mapping[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (for response metadata and logs)."""
+        out = asdict(self)
+        out["scores"] = dict(self.scores)
+        return out
+
+
+class Router:
+    """Routes each conversation to the strong or the weak model.
+
+    ``score`` is the predictor's P(strong beats weak); a call goes strong when
+    ``score >= threshold``. ``strong_share`` picks the threshold that sends that share of
+    the reference prompts (the training prompts, or those given to ``calibrate``) strong.
+    """
+
+    def __init__(
+        self,
+        predictor: Predictor,
+        embedder: Embedder | None = None,
+        *,
+        strong: str,
+        weak: str,
+        threshold: float = 0.5,
+        reference_scores: np.ndarray | None = None,
+        last_k_user_turns: int = 1,
+        name: str = "winroute",
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.predictor = predictor
+        self.embedder = embedder if embedder is not None else make_embedder()
+        predictor.model_index(strong), predictor.model_index(weak)
+        self.strong = strong
+        self.weak = weak
+        self.threshold = check_threshold(threshold)
+        self.reference_scores = None if reference_scores is None else np.sort(np.asarray(reference_scores, float))
+        self.last_k_user_turns = last_k_user_turns
+        self.name = name
+        self.metadata = dict(metadata or {})
+
+    # -- naming -------------------------------------------------------------------------------
+    @property
+    def models(self) -> tuple[str, str]:
+        return (self.strong, self.weak)
+
+    def resolve_route(self, name: str) -> str:
+        """Map a route or model name (``"strong"``, ``"weak"`` or either model's name) to a route."""
+        from .data.models import canonical_model
+
+        key = str(name).strip()
+        if key.lower() in (STRONG, WEAK):
+            return key.lower()
+        for route, model in ((STRONG, self.strong), (WEAK, self.weak)):
+            if key == model or canonical_model(key) == canonical_model(model):
+                return route
+        raise UnknownModelError(f"unknown route or model {name!r}; this router has strong={self.strong!r}, weak={self.weak!r}")
+
+    def model_for(self, route: str) -> str:
+        return self.strong if self.resolve_route(route) == STRONG else self.weak
+
+    # -- scoring ------------------------------------------------------------------------------
+    def encode(self, texts: Sequence[str]) -> Queries:
+        """Embed and featurise prompt texts."""
+        texts = list(texts)
+        return Queries(self.embedder.embed(texts), prompt_features(texts), texts)
+
+    def _texts(self, conversations: Sequence[Conversation]) -> list[str]:
+        return [routing_input(c, last_k_user_turns=self.last_k_user_turns).text for c in conversations]
+
+    def score(self, conversations: Conversation | Sequence[Conversation]) -> np.ndarray:
+        """Raw predictor output, P(strong wins), one per conversation."""
+        if isinstance(conversations, str) or _is_message_list(conversations):
+            conversations = [conversations]  # type: ignore[list-item]
+        texts = self._texts(conversations)  # type: ignore[arg-type]
+        return self.score_texts(texts)
+
+    def score_texts(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros(0)
+        scores = np.asarray(self.predictor.predict(self.encode(texts), self.strong, self.weak), dtype=np.float64)
+        if np.isnan(scores).any():
+            raise FloatingPointError(f"the {self.predictor.kind} predictor returned NaN scores")
+        return scores
+
+    def threshold_for(self, *, threshold: float | None = None, strong_share: float | None = None) -> float:
+        """The threshold for one call: explicit, from a strong share, or the router's own."""
+        if threshold is not None and strong_share is not None:
+            raise ValueError("give either threshold or strong_share, not both")
+        if threshold is not None:
+            return check_threshold(threshold)
+        if strong_share is not None:
+            if self.reference_scores is None:
+                raise ValueError("this router has no reference scores; call calibrate(prompts, strong_share) first")
+            return threshold_for_share(self.reference_scores, strong_share)
+        return self.threshold
+
+    # -- routing ------------------------------------------------------------------------------
+    def route(
+        self, conversation: Conversation, *, threshold: float | None = None, strong_share: float | None = None
+    ) -> RouteDecision:
+        """Decide where one conversation goes."""
+        return self.route_batch([conversation], threshold=threshold, strong_share=strong_share)[0]
+
+    def route_batch(
+        self,
+        conversations: Sequence[Conversation],
+        *,
+        threshold: float | None = None,
+        strong_share: float | None = None,
+    ) -> list[RouteDecision]:
+        """Decide for many conversations at once (one embedding batch)."""
+        t = self.threshold_for(threshold=threshold, strong_share=strong_share)
+        inputs = [routing_input(c, last_k_user_turns=self.last_k_user_turns) for c in conversations]
+        todo = [i for i, inp in enumerate(inputs) if inp.sticky_route is None]
+        texts = [inputs[i].text for i in todo]
+        scores = self.score_texts(texts)
+        truncated = self._truncated(texts)
+        decisions: list[RouteDecision | None] = [None] * len(inputs)
+        for j, i in enumerate(todo):
+            s = float(scores[j])
+            route = STRONG if s >= t else WEAK
+            reason = f"score {s:.3f} {'>=' if route == STRONG else '<'} threshold {t:.3f}"
+            if truncated[j]:
+                reason += "; prompt truncated to the encoder's window"
+            if inputs[i].ignored_parts:
+                reason += f"; {inputs[i].ignored_parts} non-text content part(s) ignored"
+            decisions[i] = RouteDecision(
+                self.model_for(route), route, s, t, reason, bool(truncated[j]), self.name,
+                {self.strong: s, self.weak: 1.0 - s},
+            )
+        for i, inp in enumerate(inputs):
+            if inp.sticky_route is not None:
+                route = self.resolve_route(inp.sticky_route)
+                decisions[i] = RouteDecision(
+                    self.model_for(route), route, float("nan"), t, "sticky: inside a tool-call turn", False, self.name
+                )
+        return [d for d in decisions if d is not None]
+
+    def _truncated(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros(len(texts), dtype=bool)
+        max_tokens = getattr(self.embedder, "max_tokens", None)
+        long = [i for i, t in enumerate(texts) if max_tokens is None or len(t) + 2 > max_tokens]
+        if long:
+            out[long] = self.embedder.truncated([texts[i] for i in long])
+        return out
+
+    def calibrate(self, prompts: Sequence[Conversation], strong_share: float) -> float:
+        """Set the threshold so that ``strong_share`` of ``prompts`` go strong; returns it."""
+        if len(prompts) == 0:
+            raise ValueError("calibrate needs at least one prompt")
+        scores = self.score(list(prompts))
+        self.reference_scores = np.sort(scores)
+        self.threshold = threshold_for_share(scores, strong_share)
+        return self.threshold
+
+    # -- persistence -------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write the router as a directory of JSON + safetensors (no pickle)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.predictor.save(directory / "predictor")
+        tensors = {} if self.reference_scores is None else {"reference_scores": self.reference_scores}
+        checksum = write_tensors(directory / "router.safetensors", tensors) if tensors else None
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "name": self.name,
+            "embedder": self.embedder.model_id,
+            "features": list(FEATURE_NAMES),
+            "strong": self.strong,
+            "weak": self.weak,
+            "threshold": self.threshold,
+            "last_k_user_turns": self.last_k_user_turns,
+            "tensors_sha256": checksum,
+            "metadata": self.metadata,
+        }
+        (directory / "router.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path, *, embedder: Embedder | None = None) -> Router:
+        """Load a saved router; checksums and format version are verified."""
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise ArtifactError(f"no router artifact at {directory} (expected a directory with router.json)")
+        meta = read_json(directory / "router.json")
+        check_format_version(meta, directory / "router.json")
+        if list(meta.get("features", [])) != list(FEATURE_NAMES):
+            raise ArtifactError(f"{directory}: artifact was built with other prompt features than this winroute's")
+        reference = None
+        if meta.get("tensors_sha256"):
+            reference = read_tensors(directory / "router.safetensors", meta["tensors_sha256"])["reference_scores"]
+        predictor = Predictor.load(directory / "predictor")
+        try:
+            return cls(
+                predictor,
+                embedder if embedder is not None else make_embedder(meta["embedder"]),
+                strong=meta["strong"],
+                weak=meta["weak"],
+                threshold=meta["threshold"],
+                reference_scores=reference,
+                last_k_user_turns=int(meta.get("last_k_user_turns", 1)),
+                name=meta.get("name", "winroute"),
+                metadata=meta.get("metadata", {}),
+            )
+        except (KeyError, UnknownModelError, ValueError) as exc:
+            raise ArtifactError(f"{directory}/router.json is inconsistent: {exc}") from exc
+
+
+def _is_message_list(obj: Any) -> bool:
+    return isinstance(obj, Sequence) and not isinstance(obj, str) and len(obj) > 0 and isinstance(obj[0], Mapping)

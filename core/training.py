@@ -1,0 +1,98 @@
+"""Building training sets from records and fitting routers (what ``winroute train`` runs)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .data.records import Comparison
+from .embeddings import Embedder, make_embedder
+from .features import prompt_features
+from .predictors import PREDICTORS, PairwiseData, Predictor, Queries
+from .router import Router
+
+
+def pairwise_data(
+    comparisons: Sequence[Comparison],
+    embedder: Embedder,
+    *,
+    source_weights: Mapping[str, float] | None = None,
+) -> PairwiseData:
+    """Index battles over unique prompts and encode each prompt once.
+
+    ``source_weights`` multiplies each record's weight by its source's (missing = 1.0; 0 drops it).
+    """
+    weights = dict(source_weights or {})
+    kept = [c for c in comparisons if weights.get(c.source, 1.0) * c.weight > 0]
+    if not kept:
+        raise ValueError("no comparisons left to train on (all sources have weight 0 or the data is empty)")
+    prompts: dict[str, int] = {}
+    models: dict[str, int] = {}
+    rows = np.empty((len(kept), 3), dtype=np.int64)
+    outcome = np.empty(len(kept))
+    weight = np.empty(len(kept))
+    for i, c in enumerate(kept):
+        rows[i] = (
+            prompts.setdefault(c.prompt, len(prompts)),
+            models.setdefault(c.model_a, len(models)),
+            models.setdefault(c.model_b, len(models)),
+        )
+        outcome[i] = c.outcome
+        weight[i] = c.weight * weights.get(c.source, 1.0)
+    texts = list(prompts)
+    queries = Queries(embedder.embed(texts), prompt_features(texts), texts)
+    return PairwiseData(
+        queries, list(models), rows[:, 0], rows[:, 1], rows[:, 2], outcome, weight,
+        np.array([c.source for c in kept], dtype=object),
+    )
+
+
+def make_predictor(kind: str, params: Mapping[str, Any] | None = None) -> Predictor:
+    """Instantiate a predictor by its registered kind with constructor parameters."""
+    if kind not in PREDICTORS:
+        raise ValueError(f"unknown predictor {kind!r}; available: {', '.join(sorted(PREDICTORS))}")
+    try:
+        return PREDICTORS[kind](**dict(params or {}))
+    except TypeError as exc:
+        raise ValueError(f"bad parameters for predictor {kind!r}: {exc}") from exc
+
+
+def train_router(
+    comparisons: Sequence[Comparison],
+    *,
+    predictor: str | Predictor = "mf",
+    predictor_params: Mapping[str, Any] | None = None,
+    strong: str,
+    weak: str,
+    embedder: Embedder | None = None,
+    source_weights: Mapping[str, float] | None = None,
+    strong_share: float = 0.5,
+    name: str = "winroute",
+    metadata: Mapping[str, Any] | None = None,
+) -> Router:
+    """Fit a predictor on battles and wrap it in a Router calibrated on the training prompts."""
+    embedder = embedder or make_embedder()
+    data = pairwise_data(comparisons, embedder, source_weights=source_weights)
+    for model in (strong, weak):
+        if model not in data.models:
+            raise ValueError(f"model {model!r} has no battles in the training data; models seen: {len(data.models)}")
+    est = make_predictor(predictor, predictor_params) if isinstance(predictor, str) else predictor
+    started = time.perf_counter()
+    est.fit(data)
+    seconds = time.perf_counter() - started
+    reference = est.predict(data.queries, strong, weak)
+    router = Router(
+        est, embedder, strong=strong, weak=weak, reference_scores=reference, name=name,
+        metadata={
+            **dict(metadata or {}),
+            "n_battles": len(data),
+            "n_prompts": len(data.queries),
+            "n_models": len(data.models),
+            "fit_seconds": round(seconds, 1),
+        },
+    )
+    router.threshold = router.threshold_for(strong_share=strong_share)
+    return router

@@ -1,0 +1,88 @@
+"""Every predictor on a real subset: fit, predict probabilities, save, reload, same predictions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import MFPredictor, NotFittedError, Predictor, RandomPredictor, SWRankingPredictor, UnknownModelError
+from core.errors import ArtifactError
+
+STRONG, WEAK = "gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1"
+
+
+def _make(kind: str) -> Predictor:
+    if kind == "mf":
+        return MFPredictor(epochs=3, show_progress=False)
+    return {"random": RandomPredictor, "sw_ranking": SWRankingPredictor}[kind]()
+
+
+@pytest.mark.parametrize("kind", ["random", "sw_ranking", "mf"])
+def test_fit_predict_save_load(kind: str, arena_data, tmp_path: Path) -> None:  # noqa: ANN001
+    predictor = _make(kind).fit(arena_data)
+    queries = arena_data.queries.subset(np.arange(40))
+    p = predictor.predict(queries, STRONG, WEAK)
+    assert p.shape == (40,)
+    assert np.all((p >= 0) & (p <= 1))
+    predictor.save(tmp_path / kind)
+    again = Predictor.load(tmp_path / kind)
+    assert type(again) is type(predictor)
+    np.testing.assert_allclose(again.predict(queries, STRONG, WEAK), p, rtol=1e-6)
+
+
+def test_mf_loss_goes_down_and_learns_the_strong_model(arena_data) -> None:  # noqa: ANN001
+    mf = MFPredictor(epochs=4, show_progress=False).fit(arena_data)
+    assert mf.loss_history_[-1] < mf.loss_history_[0]
+    # gpt-4-1106-preview scores 8.9 on average here, Mixtral 6.5: it should be predicted to win mostly
+    assert mf.predict(arena_data.queries, STRONG, WEAK).mean() > 0.5
+
+
+def test_sw_ranking_prefers_the_better_model(arena_data) -> None:  # noqa: ANN001
+    sw = SWRankingPredictor().fit(arena_data)
+    p = sw.predict(arena_data.queries.subset(np.arange(30)), STRONG, WEAK)
+    assert p.mean() > 0.5
+    # symmetric: P(a beats b) = 1 - P(b beats a)
+    np.testing.assert_allclose(sw.predict(arena_data.queries.subset(np.arange(30)), WEAK, STRONG), 1 - p, atol=1e-9)
+
+
+def test_random_is_deterministic_per_prompt(arena_data) -> None:  # noqa: ANN001
+    r = RandomPredictor(seed=3).fit(arena_data)
+    q = arena_data.queries.subset(np.arange(50))
+    np.testing.assert_array_equal(r.predict(q, STRONG, WEAK), r.predict(q, STRONG, WEAK))
+    assert 0.2 < r.predict(arena_data.queries, STRONG, WEAK).mean() < 0.8
+
+
+def test_unknown_model_and_unfitted(arena_data) -> None:  # noqa: ANN001
+    with pytest.raises(NotFittedError):
+        MFPredictor().predict(arena_data.queries, STRONG, WEAK)
+    r = RandomPredictor().fit(arena_data)
+    with pytest.raises(UnknownModelError, match="no-such-model"):
+        r.predict(arena_data.queries, "no-such-model", WEAK)
+
+
+def test_tampered_predictor_is_refused(arena_data, tmp_path: Path) -> None:  # noqa: ANN001
+    mf = MFPredictor(epochs=1, show_progress=False).fit(arena_data)
+    mf.save(tmp_path)
+    blob = bytearray((tmp_path / "predictor.safetensors").read_bytes())
+    blob[-5] ^= 0xFF
+    (tmp_path / "predictor.safetensors").write_bytes(bytes(blob))
+    with pytest.raises(ArtifactError, match="corrupt or was modified"):
+        Predictor.load(tmp_path)
+
+
+def test_unknown_kind_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "predictor.json").write_text('{"kind": "pickle-me", "params": {}}')
+    with pytest.raises(ArtifactError, match="unknown predictor kind"):
+        Predictor.load(tmp_path)
+
+
+def test_empty_training_data_is_an_error(arena_data) -> None:  # noqa: ANN001
+    from core.predictors import PairwiseData
+
+    empty = PairwiseData(arena_data.queries, arena_data.models, *(np.zeros(0, dtype=np.int64) for _ in range(3)),
+                         np.zeros(0), np.zeros(0))
+    for cls in (SWRankingPredictor, MFPredictor):
+        with pytest.raises(ValueError, match="no battles"):
+            cls().fit(empty)
