@@ -121,7 +121,8 @@ class SentenceTransformerEmbedder(_CachedEmbedder):
     """Local sentence-transformers encoder (default: all-MiniLM-L6-v2 from an installed package).
 
     ``model`` is ``"all-MiniLM-L6-v2"`` (bundled), a local directory, or a hub id that is
-    already in the local cache; nothing is ever downloaded.
+    already in the local cache; nothing is ever downloaded. Texts longer than the encoder's
+    window keep their first ``head_tokens`` tokens and as many of their last as fit.
     """
 
     def __init__(
@@ -132,8 +133,10 @@ class SentenceTransformerEmbedder(_CachedEmbedder):
         batch_size: int = 64,
         cache_size: int = 8192,
         show_progress: bool | None = None,
+        head_tokens: int = 64,
     ) -> None:
         super().__init__(cache_size)
+        self.head_tokens = head_tokens
         self.model_name = str(model)
         self.model_id = DEFAULT_EMBEDDER if self.model_name.lower() in _BUNDLED_ALIASES else self.model_name
         self.device = device
@@ -209,15 +212,37 @@ class SentenceTransformerEmbedder(_CachedEmbedder):
         with self._encode_lock, torch.inference_mode():
             for start in tqdm(starts, desc="embedding", unit="batch", disable=not progress):
                 idx = order[start : start + self.batch_size]
-                enc = tokenizer(
-                    [texts[i] for i in idx], padding=True, truncation=True,
-                    max_length=self.max_tokens, return_tensors="pt",
-                )
+                enc = self._tokenize_head_tail(tokenizer, [texts[i] for i in idx])
                 hidden = encoder(**enc).last_hidden_state
                 mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp_min(1e-9)
                 out[idx] = torch.nn.functional.normalize(pooled, dim=1).numpy()
         return out
+
+
+    def _tokenize_head_tail(self, tokenizer: Any, texts: list[str]) -> dict[str, Any]:
+        """Tokenise; an over-long text keeps its first ``head_tokens`` and its last tokens.
+
+        Prompts put the question last (RAG templates, few-shot exemplars before the item),
+        so keeping only the head would route on boilerplate.
+        """
+        import torch
+
+        budget = self.max_tokens - 2  # [CLS] ... [SEP]
+        ids = tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+        head = min(self.head_tokens, budget)
+        rows = [x if len(x) <= budget else x[:head] + x[len(x) - (budget - head) :] for x in ids]
+        first = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id
+        last = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
+        rows = [([first] if first is not None else []) + r + ([last] if last is not None else []) for r in rows]
+        width = max(len(r) for r in rows)
+        pad = tokenizer.pad_token_id or 0
+        input_ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows], dtype=torch.long)
+        mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], dtype=torch.long)
+        enc: dict[str, Any] = {"input_ids": input_ids, "attention_mask": mask}
+        if "token_type_ids" in tokenizer.model_input_names:
+            enc["token_type_ids"] = torch.zeros_like(input_ids)
+        return enc
 
 
 def _is_plain_mean_pooling(model: Any) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,6 +39,8 @@ class RouteDecision:
         """JSON-safe dict (for response metadata and logs)."""
         out = asdict(self)
         out["scores"] = dict(self.scores)
+        if math.isnan(self.score):
+            out["score"] = None  # sticky decisions have no score; JSON has no NaN
         return out
 
 

@@ -1,0 +1,30 @@
+"""winroute for LlamaIndex: ``RouterLLM`` (an LLM routing between child LLMs) and ``RouterSelector``.
+
+Both delegate every decision to a ``core.Router`` (the bundled default unless given one)
+and report it in ``additional_kwargs["winroute"]`` and as ``RouteDecisionEvent``s.
+"""
+
+from __future__ import annotations
+
+from .base import RouterLLM
+from .embeddings import WinrouteEmbedding
+from .events import RouteCollector, RouteDecisionEvent, RouteFallbackEvent, collect_routes
+from .messages import ROUTER_KEY, router_record, strip_router_metadata, to_conversation
+from .routing import default_router
+from .selector import RouterSelection, RouterSelector
+
+__all__ = [
+    "ROUTER_KEY",
+    "RouteCollector",
+    "RouteDecisionEvent",
+    "RouteFallbackEvent",
+    "RouterLLM",
+    "RouterSelection",
+    "RouterSelector",
+    "WinrouteEmbedding",
+    "collect_routes",
+    "default_router",
+    "router_record",
+    "strip_router_metadata",
+    "to_conversation",
+]

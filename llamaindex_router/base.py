@@ -1,0 +1,437 @@
+"""RouterLLM: a LlamaIndex ``FunctionCallingLLM`` that sends each call to one of its child LLMs.
+
+For every call the ``core`` router scores the conversation's user turns and picks a child;
+the call (with its tools, if any) goes to that child's own methods, and the decision is
+recorded in ``additional_kwargs[ROUTER_KEY]`` of the response, of every stream chunk and
+of the response message, and fired as a ``RouteDecisionEvent``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.bridge.pydantic import Field, PrivateAttr
+from llama_index.core.constants import DEFAULT_NUM_OUTPUTS
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import LLM, ToolSelection
+
+from core import Conversation, RouteDecision, Router
+
+from .events import RouteFallbackEvent, dispatcher
+from .messages import ROUTER_KEY, decision_record, has_tool_calls, router_record, strip_router_metadata, to_conversation
+from .routing import adecide, decide, default_router, emit_decision, match_names, pick
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+R = TypeVar("R")
+_TOOL_ONLY_KWARGS = ("allow_parallel_tool_calls", "tool_required", "verbose")
+
+
+class RouterLLM(FunctionCallingLLM):
+    """Routes every chat/complete call between child LLMs with a winroute ``core.Router``.
+
+    Built like ``RouterChatModel``: ``RouterLLM(strong=llm_a, weak=llm_b)`` or
+    ``RouterLLM(models={"gpt-4-1106-preview": llm_a, "mixtral-8x7b-instruct-v0.1": llm_b})``
+    (keys are routes or the router's model names). ``core`` is the deciding router (default:
+    the bundled default); ``threshold`` or ``strong_share`` override its cut-off. With
+    ``fallback`` a child that raises before producing output hands the call to the other
+    child, and the record says so. Children and router are excluded from serialization
+    and repr (children may hold API keys).
+    """
+
+    strong: Optional[Any] = Field(default=None, exclude=True, repr=False, description="the strong child LLM")
+    weak: Optional[Any] = Field(default=None, exclude=True, repr=False, description="the weak child LLM")
+    models: Optional[Dict[str, Any]] = Field(
+        default=None, exclude=True, repr=False, description="alternatively: children by route or model name"
+    )
+    core: Optional[Any] = Field(
+        default=None, exclude=True, repr=False, description="the core.Router deciding (None: bundled default)"
+    )
+    threshold: Optional[float] = Field(default=None, description="score cut-off; None: the router's own")
+    strong_share: Optional[float] = Field(default=None, description="target share of strong calls")
+    fallback: bool = Field(default=True, description="retry on another child when the chosen one raises")
+
+    _children: Dict[str, LLM] = PrivateAttr(default_factory=dict)
+    _routes: Dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def __init__(
+        self,
+        *,
+        strong: Optional[LLM] = None,
+        weak: Optional[LLM] = None,
+        models: Optional[Mapping[str, LLM]] = None,
+        core: Optional[Router] = None,
+        threshold: Optional[float] = None,
+        strong_share: Optional[float] = None,
+        fallback: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        if models is not None and (strong is not None or weak is not None):
+            raise ValueError("give either strong= and weak=, or models=, not both")
+        if models is None:
+            if strong is None or weak is None:
+                raise ValueError("RouterLLM needs two children: strong= and weak=, or models={...}")
+            children = {"strong": strong, "weak": weak}
+        else:
+            children = dict(models)
+        for name, child in children.items():
+            if not isinstance(child, LLM):
+                raise TypeError(f"child {name!r} must be a LlamaIndex LLM, got {type(child).__name__}")
+        super().__init__(
+            strong=strong,
+            weak=weak,
+            models=None if models is None else children,
+            core=core,
+            threshold=threshold,
+            strong_share=strong_share,
+            fallback=fallback,
+            **kwargs,
+        )
+        self._routes = match_names(self.router, list(children), "child")
+        self.router.threshold_for(threshold=threshold, strong_share=strong_share)  # validate now, not per call
+        self._children = children
+
+    @property
+    def router(self) -> Router:
+        """The core router in use (``core``, or the shared bundled default)."""
+        return self.core if self.core is not None else default_router()
+
+    @property
+    def children(self) -> Dict[str, LLM]:
+        """The child LLMs by name (route or model name)."""
+        return dict(self._children)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "RouterLLM"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """Smallest child context window and output; chat/function calling only if every child has it."""
+        metas = [child.metadata for child in self._children.values()]
+        outputs = [m.num_output for m in metas if m.num_output and m.num_output > 0]
+        names = ", ".join(f"{name}={m.model_name}" for name, m in zip(self._children, metas))
+        roles = {m.system_role for m in metas}
+        return LLMMetadata(
+            context_window=min(m.context_window for m in metas),
+            num_output=min(outputs) if outputs else DEFAULT_NUM_OUTPUTS,
+            is_chat_model=all(m.is_chat_model for m in metas),
+            is_function_calling_model=all(
+                m.is_function_calling_model and isinstance(c, FunctionCallingLLM)
+                for m, c in zip(metas, self._children.values())
+            ),
+            model_name=f"winroute:{getattr(self.router, 'name', 'router')}({names})",
+            system_role=roles.pop() if len(roles) == 1 else MessageRole.SYSTEM,
+        )
+
+    # -- routing ---------------------------------------------------------------------------
+    def _route(self, conversation: Conversation) -> tuple[RouteDecision, str]:
+        decision = decide(self.router, conversation, threshold=self.threshold, strong_share=self.strong_share)
+        return decision, self._announce(decision)
+
+    async def _aroute(self, conversation: Conversation) -> tuple[RouteDecision, str]:
+        decision = await adecide(self.router, conversation, threshold=self.threshold, strong_share=self.strong_share)
+        return decision, self._announce(decision)
+
+    def _announce(self, decision: RouteDecision) -> str:
+        chosen = pick(self._routes, decision)
+        emit_decision(decision, chosen, "llm")
+        return chosen
+
+    def _candidates(self, chosen: str) -> list[str]:
+        if not self.fallback:
+            return [chosen]
+        return [chosen, *(name for name in self._children if name != chosen)]
+
+    def _failed(
+        self, decision: RouteDecision, candidates: list[str], i: int, exc: Exception, failures: list
+    ) -> None:
+        """Note a failing child; re-raise when no other child is left to try."""
+        failures.append((candidates[i], exc))
+        if i + 1 >= len(candidates):
+            raise _exhausted(failures)
+        dispatcher.event(
+            RouteFallbackEvent(
+                decision=decision_record(decision),
+                failed_child=candidates[i],
+                fallback_child=candidates[i + 1],
+                error=_describe(exc),
+            )
+        )
+
+    def _record(self, decision: RouteDecision, child: str, failures: list) -> dict[str, Any]:
+        record = decision_record(decision)
+        record.update(
+            child=child,
+            child_route=self._routes[child],
+            child_model=self._children[child].metadata.model_name,
+            fallback=bool(failures),
+            fallback_from=failures[0][0] if failures else None,
+            error=_describe(failures[0][1]) if failures else None,
+        )
+        return record
+
+    def _run(self, decision: RouteDecision, chosen: str, call: Callable[[LLM], R]) -> tuple[R, dict[str, Any]]:
+        candidates, failures = self._candidates(chosen), []
+        for i, name in enumerate(candidates):
+            try:
+                result = call(self._children[name])
+            except Exception as exc:  # noqa: BLE001 - any child failure may fall back
+                self._failed(decision, candidates, i, exc, failures)
+                continue
+            return result, self._record(decision, name, failures)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _arun(
+        self, decision: RouteDecision, chosen: str, call: Callable[[LLM], Awaitable[R]]
+    ) -> tuple[R, dict[str, Any]]:
+        candidates, failures = self._candidates(chosen), []
+        for i, name in enumerate(candidates):
+            try:
+                result = await call(self._children[name])
+            except Exception as exc:  # noqa: BLE001
+                self._failed(decision, candidates, i, exc, failures)
+                continue
+            return result, self._record(decision, name, failures)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _run_stream(
+        self, decision: RouteDecision, chosen: str, start: Callable[[LLM], Iterator[R]], mark: Callable[[R, dict], R]
+    ) -> Iterator[R]:
+        """Stream from the chosen child; fall back only while nothing has been yielded."""
+        candidates = self._candidates(chosen)
+
+        def gen() -> Iterator[R]:
+            failures: list = []
+            for i, name in enumerate(candidates):
+                try:
+                    stream = iter(start(self._children[name]))
+                    first = next(stream)
+                except StopIteration:
+                    return
+                except Exception as exc:  # noqa: BLE001
+                    self._failed(decision, candidates, i, exc, failures)
+                    continue
+                record = self._record(decision, name, failures)
+                yield mark(first, record)
+                for chunk in stream:
+                    yield mark(chunk, record)
+                return
+
+        return gen()
+
+    def _arun_stream(
+        self,
+        decision: RouteDecision,
+        chosen: str,
+        start: Callable[[LLM], Awaitable[AsyncIterator[R]]],
+        mark: Callable[[R, dict], R],
+    ) -> AsyncIterator[R]:
+        candidates = self._candidates(chosen)
+
+        async def gen() -> AsyncIterator[R]:
+            failures: list = []
+            for i, name in enumerate(candidates):
+                try:
+                    stream = await start(self._children[name])
+                    first = await stream.__anext__()
+                except StopAsyncIteration:
+                    return
+                except Exception as exc:  # noqa: BLE001
+                    self._failed(decision, candidates, i, exc, failures)
+                    continue
+                record = self._record(decision, name, failures)
+                yield mark(first, record)
+                async for chunk in stream:
+                    yield mark(chunk, record)
+                return
+
+        return gen()
+
+    # -- chat --------------------------------------------------------------------------------
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        decision, chosen = self._route(to_conversation(messages))
+        clean, (tools, rest) = strip_router_metadata(messages), _split_tools(kwargs)
+
+        def call(child: LLM) -> ChatResponse:
+            if tools is None:
+                return child.chat(clean, **rest)
+            return _tool_caller(child).chat_with_tools(tools, chat_history=list(clean), **rest)
+
+        response, record = self._run(decision, chosen, call)
+        return _mark_chat(response, record)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        decision, chosen = await self._aroute(to_conversation(messages))
+        clean, (tools, rest) = strip_router_metadata(messages), _split_tools(kwargs)
+
+        async def call(child: LLM) -> ChatResponse:
+            if tools is None:
+                return await child.achat(clean, **rest)
+            return await _tool_caller(child).achat_with_tools(tools, chat_history=list(clean), **rest)
+
+        response, record = await self._arun(decision, chosen, call)
+        return _mark_chat(response, record)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        decision, chosen = self._route(to_conversation(messages))
+        clean, (tools, rest) = strip_router_metadata(messages), _split_tools(kwargs)
+
+        def start(child: LLM) -> ChatResponseGen:
+            if tools is None:
+                return child.stream_chat(clean, **rest)
+            return _tool_caller(child).stream_chat_with_tools(tools, chat_history=list(clean), **rest)
+
+        return self._run_stream(decision, chosen, start, _mark_chat)  # type: ignore[return-value]
+
+    @llm_chat_callback()
+    async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        decision, chosen = await self._aroute(to_conversation(messages))
+        clean, (tools, rest) = strip_router_metadata(messages), _split_tools(kwargs)
+
+        async def start(child: LLM) -> ChatResponseAsyncGen:
+            if tools is None:
+                return await child.astream_chat(clean, **rest)
+            return await _tool_caller(child).astream_chat_with_tools(tools, chat_history=list(clean), **rest)
+
+        return self._arun_stream(decision, chosen, start, _mark_chat)  # type: ignore[return-value]
+
+    # -- complete ----------------------------------------------------------------------------
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        decision, chosen = self._route(prompt)
+        response, record = self._run(decision, chosen, lambda c: c.complete(prompt, formatted=formatted, **kwargs))
+        return _mark_completion(response, record)
+
+    @llm_completion_callback()
+    async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        decision, chosen = await self._aroute(prompt)
+
+        async def call(child: LLM) -> CompletionResponse:
+            return await child.acomplete(prompt, formatted=formatted, **kwargs)
+
+        response, record = await self._arun(decision, chosen, call)
+        return _mark_completion(response, record)
+
+    @llm_completion_callback()
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        decision, chosen = self._route(prompt)
+        return self._run_stream(  # type: ignore[return-value]
+            decision, chosen, lambda c: c.stream_complete(prompt, formatted=formatted, **kwargs), _mark_completion
+        )
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        decision, chosen = await self._aroute(prompt)
+
+        async def start(child: LLM) -> CompletionResponseAsyncGen:
+            return await child.astream_complete(prompt, formatted=formatted, **kwargs)
+
+        return self._arun_stream(decision, chosen, start, _mark_completion)  # type: ignore[return-value]
+
+    # -- tools -------------------------------------------------------------------------------
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: Optional[Union[str, ChatMessage]] = None,
+        chat_history: Optional[List[ChatMessage]] = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        **kwargs: Any,
+    ) -> Dict[str, Any]:
+        """The kwargs of ``chat``: the messages plus the tools and tool options for the chosen child."""
+        messages = list(chat_history or [])
+        if user_msg:
+            messages.append(ChatMessage(role=MessageRole.USER, content=user_msg) if isinstance(user_msg, str) else user_msg)
+        return {
+            "messages": messages,
+            "tools": list(tools),
+            "verbose": verbose,
+            "allow_parallel_tool_calls": allow_parallel_tool_calls,
+            "tool_required": tool_required,
+            **kwargs,
+        }
+
+    def get_tool_calls_from_response(
+        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
+    ) -> List[ToolSelection]:
+        """Tool calls parsed by the child that answered; placeholder responses give none."""
+        record = router_record(response)
+        child = self._children.get(record.get("child")) if record else None
+        if isinstance(child, FunctionCallingLLM):
+            return child.get_tool_calls_from_response(response, error_on_no_tool_call=error_on_no_tool_call, **kwargs)
+        if has_tool_calls(response.message):  # not ours (e.g. rebuilt by a framework): any child that parses it
+            for other in self._children.values():
+                if isinstance(other, FunctionCallingLLM):
+                    try:
+                        calls = other.get_tool_calls_from_response(response, error_on_no_tool_call=False, **kwargs)
+                    except Exception:  # noqa: BLE001 - another child's format
+                        continue
+                    if calls:
+                        return calls
+        if error_on_no_tool_call:
+            raise ValueError("Expected at least one tool call, but got 0 tool calls.")
+        return []
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def _split_tools(kwargs: Mapping[str, Any]) -> tuple[Optional[list], dict[str, Any]]:
+    """Separate ``tools`` from the other kwargs; tool-only options are dropped without tools."""
+    rest = dict(kwargs)
+    tools = rest.pop("tools", None)
+    if tools is None:
+        for key in _TOOL_ONLY_KWARGS:
+            rest.pop(key, None)
+    return (None if tools is None else list(tools)), rest
+
+
+def _tool_caller(child: LLM) -> FunctionCallingLLM:
+    if not isinstance(child, FunctionCallingLLM):
+        raise TypeError(f"{type(child).__name__} is not a FunctionCallingLLM: it cannot be given tools")
+    return child
+
+
+def _mark_chat(response: ChatResponse, record: dict[str, Any]) -> ChatResponse:
+    response.additional_kwargs = {**(response.additional_kwargs or {}), ROUTER_KEY: dict(record)}
+    response.message.additional_kwargs = {**(response.message.additional_kwargs or {}), ROUTER_KEY: dict(record)}
+    return response
+
+
+def _mark_completion(response: CompletionResponse, record: dict[str, Any]) -> CompletionResponse:
+    response.additional_kwargs = {**(response.additional_kwargs or {}), ROUTER_KEY: dict(record)}
+    return response
+
+
+def _describe(exc: BaseException, limit: int = 500) -> str:
+    """Short, single-line description of a child's exception (it ends up in chat histories)."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _exhausted(failures: list) -> Exception:
+    """The chosen child's exception, noting what the fallbacks raised."""
+    first = failures[0][1]
+    for name, exc in failures[1:]:
+        if hasattr(first, "add_note"):
+            first.add_note(f"winroute fallback to {name!r} failed too: {_describe(exc)}")
+    return first

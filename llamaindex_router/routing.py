@@ -1,0 +1,107 @@
+"""The thin layer both adapters share: the default router, route names, one decision per call.
+
+No routing logic lives here: decisions come from ``core.Router.route``; this module only
+maps the names users give (children, choices) to the router's routes and reports decisions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Optional
+
+from core import Conversation, RouteDecision, Router, UnknownModelError, load_router
+
+from .events import RouteDecisionEvent, dispatcher
+from .messages import decision_record
+
+_lock = threading.Lock()
+_default: Optional[Router] = None
+
+
+def default_router() -> Router:
+    """The bundled default router (``core.load_router()``), shared by every adapter given none.
+
+    One instance per process (it owns a sentence-transformers model): changing it, e.g.
+    with ``calibrate``, changes it for all. Pass ``router=core.load_router()`` for a private one.
+    """
+    global _default
+    if _default is None:
+        with _lock:
+            if _default is None:
+                _default = load_router()
+    return _default
+
+
+def router_routes(router: Router) -> list[str]:
+    """The router's routes, in the order of ``router.models`` (strong first for a binary router)."""
+    return [router.resolve_route(model) for model in router.models]
+
+
+def route_of(router: Router, name: Optional[str]) -> Optional[str]:
+    """The route ``name`` stands for ("strong", "weak" or a model name), or ``None``."""
+    if not name:
+        return None
+    try:
+        return router.resolve_route(name)
+    except UnknownModelError:
+        return None
+
+
+def match_names(router: Router, names: Sequence[str], what: str) -> dict[str, str]:
+    """Map each of ``names`` (children) to the route it serves; every route needs exactly one."""
+    routes: dict[str, str] = {}
+    for name in names:
+        route = route_of(router, name)
+        if route is None:
+            raise UnknownModelError(
+                f"{what} {name!r} is neither a route nor a model of router {router.name!r} "
+                f"(routes: {', '.join(router_routes(router))}; models: {', '.join(router.models)})"
+            )
+        if route in routes.values():
+            other = next(n for n, r in routes.items() if r == route)
+            raise ValueError(f"{what}s {other!r} and {name!r} both stand for the {route!r} route")
+        routes[name] = route
+    missing = [r for r in router_routes(router) if r not in routes.values()]
+    if missing:
+        raise ValueError(f"no {what} for route(s) {', '.join(missing)} of router {router.name!r}")
+    return routes
+
+
+def pick(routes: Mapping[str, str], decision: RouteDecision) -> str:
+    """The name (child or choice) serving ``decision``'s route."""
+    for name, route in routes.items():
+        if route == decision.route:
+            return name
+    for name in routes:
+        if name == decision.model:
+            return name
+    raise UnknownModelError(f"nothing serves route {decision.route!r} (model {decision.model!r})")
+
+
+def decide(
+    router: Router,
+    conversation: Conversation,
+    *,
+    threshold: Optional[float],
+    strong_share: Optional[float],
+) -> RouteDecision:
+    """``router.route`` with the adapter's threshold or strong share."""
+    return router.route(conversation, threshold=threshold, strong_share=strong_share)
+
+
+async def adecide(
+    router: Router,
+    conversation: Conversation,
+    *,
+    threshold: Optional[float],
+    strong_share: Optional[float],
+) -> RouteDecision:
+    """``decide`` off the event loop (the first call loads the encoder)."""
+    return await asyncio.to_thread(decide, router, conversation, threshold=threshold, strong_share=strong_share)
+
+
+def emit_decision(decision: RouteDecision, child: Optional[str], source: str) -> None:
+    """Fire a ``RouteDecisionEvent`` through the instrumentation dispatcher."""
+    dispatcher.event(RouteDecisionEvent(decision=decision_record(decision), child=child, source=source))

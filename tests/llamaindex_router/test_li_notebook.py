@@ -1,0 +1,58 @@
+"""examples/llamaindex_rag.ipynb runs end to end offline (mock LLMs, local embeddings)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "examples" / "llamaindex_rag.ipynb"
+
+
+def test_notebook_is_committed_without_outputs():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and all(c.outputs == [] and c.execution_count is None for c in code)
+
+
+def test_notebook_runs_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("WINROUTE_OFFLINE_EXAMPLES", "1")  # mocks even if a key is set
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell("import sys; print(sys.executable)"))
+    # A kernelspec of our own, so the kernel runs this interpreter whatever "python3" points to elsewhere,
+    # and Unix-socket (ipc) transport: the test process may open no network socket, not even on localhost.
+    spec_dir = tmp_path / "kernels" / "winroute-test"
+    spec_dir.mkdir(parents=True)
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "language": "python",
+            "display_name": "winroute test kernel"}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    km = KernelManager(
+        kernel_name="winroute-test",
+        kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_dir.parent)]),
+        transport="ipc",
+        connection_file=str(tmp_path / "kernel.json"),
+    )
+    client = NotebookClient(nb, km=km, timeout=240, resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client.execute()
+
+    out = ["".join(o.get("text", "") for o in c.outputs if o.output_type == "stream") for c in nb.cells if c.cell_type == "code"]
+    assert Path(out[0].strip()) == Path(sys.executable), "the kernel must run this virtualenv's python"
+    text = "\n".join(out)
+    assert "using mock models" in text
+    assert text.count("answered by ") == 2  # the RouterLLM query engine
+    assert text.count("   engine ") == 2  # the RouterQueryEngine + RouterSelector
+    assert "tool search_docs(" in text and "tool metres_to_feet(" in text
+    assert "sticky: inside a tool-call turn" in text  # the agent's second call stays with its model
+    assert "answer: Tool calls complete." in text
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
+
