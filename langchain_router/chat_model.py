@@ -1,0 +1,532 @@
+"""RouterChatModel: a LangChain chat model that routes each call to a strong or a weak child.
+
+The adapter is thin: it turns the messages into a conversation, asks the core router for
+a decision, calls the chosen child's own ``_generate`` / ``_stream`` inside the router's
+run, and records the decision on the answer (``response_metadata["winroute"]``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables.config import run_in_executor
+from pydantic import Field, PrivateAttr, model_validator
+from typing_extensions import Self
+
+from core import InvalidConversationError, RouteDecision, Router, UnknownModelError, routing_input
+
+from . import children as delegate
+from .defaults import default_router
+from .failures import describe, exhausted, note_interrupted
+from .messages import decision_record, to_conversation
+from .records import StreamMarker, mark_result
+from .runnable import ROUTES, route_runnable
+
+logger = logging.getLogger(__name__)
+
+_ROUTER_KWARGS = ("model", "threshold", "strong_share")
+_TOOL_KWARGS = ("tools", "tool_choice", "tool_options")
+_STRUCTURED_KWARGS = ("ls_structured_output_format", "structured_output_format")
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One call, prepared: the decision, and what the child gets."""
+
+    decision: RouteDecision
+    forced: bool
+    stop: list[str] | None
+    kwargs: dict[str, Any]
+    tools: delegate.ToolSpec | None
+
+
+class RouterChatModel(BaseChatModel):
+    """Routes each call to a strong or a weak child chat model with a winroute router.
+
+    Build it from two children (``strong=``, ``weak=``) or from ``models=``, a mapping whose
+    keys are routes (``"strong"``/``"weak"``) or the core router's model names. ``core`` is a
+    ``core.Router`` (default: the bundled default router, offline). ``threshold`` or
+    ``strong_share`` set the cut-off (default: the router's own threshold).
+
+    Per call (kwargs of ``invoke``/``stream``/``bind``): ``model="strong"|"weak"`` or a child's
+    name forces a route; ``threshold=`` / ``strong_share=`` override the cut-off. Both fields
+    can also be made configurable with ``configurable_fields``.
+
+    Routing reads the user turns only. Inside a tool-call turn (tool results or pending tool
+    calls after the last user message) the call stays with the child that started the turn
+    (reason ``"sticky: inside a tool-call turn"``), read back from the AI message's record.
+
+    The decision is recorded under ``response_metadata["winroute"]`` (the router's decision
+    plus ``child``, ``child_route``, ``child_model``, ``forced``, ``fallback``,
+    ``fallback_from``, ``error``); the child's ``model_name`` and ``usage_metadata`` are kept.
+    When streaming, the record is on the first chunk and ``model_name`` on one chunk.
+
+    With ``fallback`` (default), a child that raises before answering (or before its first
+    streamed chunk) hands the call to the other child; an error after streaming started is
+    raised with a note, never swallowed. ``temperature`` / ``max_tokens``, when set, are
+    passed to the chosen child as call kwargs; ``stop`` is the default stop list. The
+    children's own callbacks, cache and ``output_version`` are not used: the router's are.
+    Bind tools on the router (``bind_tools``), not on the children.
+
+    Example:
+        ```python
+        from langchain_openai import ChatOpenAI
+        from langchain_router import RouterChatModel
+
+        llm = RouterChatModel(strong=ChatOpenAI(model="gpt-4o"), weak=ChatOpenAI(model="gpt-4o-mini"))
+        answer = llm.invoke("Prove that sqrt(2) is irrational.")
+        answer.response_metadata["winroute"]["child"]  # who answered; "reason" says why
+        ```
+    """
+
+    strong: BaseChatModel | None = Field(default=None, exclude=True)
+    """The strong (expensive) child."""
+    weak: BaseChatModel | None = Field(default=None, exclude=True)
+    """The weak (cheap) child."""
+    models: dict[str, BaseChatModel] | None = Field(default=None, exclude=True)
+    """Alternatively, children by route or core model name (two entries)."""
+    core: Router | None = Field(default=None, exclude=True)
+    """The winroute router that decides (default: the bundled default router)."""
+    threshold: float | None = None
+    """Score at or above which a call goes strong (default: the router's own)."""
+    strong_share: float | None = None
+    """Target share of strong calls, turned into a threshold on the router's reference scores."""
+    fallback: bool = True
+    """Whether a failing child hands the call to the other one."""
+    streaming: bool = False
+    """Whether ``invoke`` streams from the child under the hood."""
+    temperature: float | None = None
+    """Passed to the chosen child as a call kwarg when set."""
+    max_tokens: int | None = None
+    """Passed to the chosen child as a call kwarg when set."""
+    stop: list[str] | None = None
+    """Default stop sequences."""
+
+    _children: dict[str, BaseChatModel] = PrivateAttr(default_factory=dict)
+    _labels: dict[str, str] = PrivateAttr(default_factory=dict)
+    _aliases: dict[str, set[str]] = PrivateAttr(default_factory=dict)
+
+    # -- construction ----------------------------------------------------------------------
+    @model_validator(mode="after")
+    def _resolve_children(self) -> Self:
+        """Check the settings and map each route to its child and its name."""
+        if self.threshold is not None and self.strong_share is not None:
+            raise ValueError("give either threshold or strong_share, not both")
+        for name in ("threshold", "strong_share"):
+            value = getattr(self, name)
+            if value is not None and not (0.0 <= value <= 1.0):
+                raise ValueError(f"{name} must be in [0, 1], got {value}")
+        if self.models is not None:
+            if self.strong is not None or self.weak is not None:
+                raise ValueError("give either strong= and weak=, or models=, not both")
+            given: dict[str, tuple[str | None, BaseChatModel]] = {}
+            for key, child in self.models.items():
+                route = self._route_of_key(key)
+                if route in given:
+                    raise ValueError(f"models= maps two children to the {route} route: {given[route][0]!r} and {key!r}")
+                given[route] = (None if key.strip().lower() in ROUTES else key, child)
+        elif self.strong is not None and self.weak is not None:
+            given = {"strong": (None, self.strong), "weak": (None, self.weak)}
+        else:
+            raise ValueError("RouterChatModel needs two children: strong= and weak=, or models={...}")
+        missing = [r for r in ROUTES if r not in given]
+        if missing:
+            raise ValueError(f"models= has no child for the {missing[0]} route (keys: {list(self.models or {})})")
+        self._children = {route: given[route][1] for route in ROUTES}
+        labels = {route: given[route][0] or delegate.model_name(given[route][1]) for route in ROUTES}
+        if labels["strong"] == labels["weak"]:
+            labels = {route: f"{label}@{route}" for route, label in labels.items()}
+        self._labels = labels
+        self._aliases = {
+            route: {a for a in (labels[route], given[route][0], delegate.model_name(given[route][1])) if a} for route in ROUTES
+        }
+        return self
+
+    def _route_of_key(self, key: str) -> str:
+        if key.strip().lower() in ROUTES:
+            return key.strip().lower()
+        try:
+            return self.router.resolve_route(key)
+        except UnknownModelError as exc:
+            raise ValueError(
+                f"models= key {key!r} is neither 'strong'/'weak' nor a model of the router "
+                f"(strong={self.router.strong!r}, weak={self.router.weak!r})"
+            ) from exc
+
+    @property
+    def router(self) -> Router:
+        """The core router in use (``core``, or the shared bundled default)."""
+        return self.core if self.core is not None else default_router()
+
+    @property
+    def children(self) -> dict[str, BaseChatModel]:
+        """The children by route."""
+        return dict(self._children)
+
+    @property
+    def child_names(self) -> dict[str, str]:
+        """The children's names by route (as in the records and for ``model=``)."""
+        return dict(self._labels)
+
+    def resolve(self, name: str) -> str:
+        """The route for ``"strong"``/``"weak"``, a child's name or model, or a core model name."""
+        key = str(name).strip()
+        if key.lower() in ROUTES:
+            return key.lower()
+        matches = [route for route in ROUTES if key in self._aliases[route]]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise UnknownModelError(f"{name!r} names both children; use model='strong' or model='weak'")
+        try:
+            return self.router.resolve_route(key)
+        except UnknownModelError:
+            raise UnknownModelError(
+                f"unknown route or model {name!r}; this router's children are "
+                f"strong={self._labels['strong']!r}, weak={self._labels['weak']!r}"
+            ) from None
+
+    # -- LangChain identity ------------------------------------------------------------------
+    @property
+    def _llm_type(self) -> str:
+        return "winroute-router"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        router = self.router
+        params: dict[str, Any] = {
+            "router": router.name,
+            "router_models": {"strong": router.strong, "weak": router.weak},
+            "router_threshold": router.threshold,
+            "threshold": self.threshold,
+            "strong_share": self.strong_share,
+            "fallback": self.fallback,
+            "routes": dict(self._labels),
+            "children": {
+                route: {"_type": child._llm_type, **child._identifying_params}
+                for route, child in self._children.items()
+            },
+        }
+        params.update(self._default_kwargs())
+        return params
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(ls_provider="winroute", ls_model_type="chat")
+        model = kwargs.get("model")
+        if isinstance(model, str):
+            try:
+                params["ls_model_name"] = self._labels[self.resolve(model)]
+            except UnknownModelError:
+                params["ls_model_name"] = model
+        else:
+            params["ls_model_name"] = f"winroute:{self._labels['strong']}|{self._labels['weak']}"
+        temperature = kwargs.get("temperature", self.temperature)
+        if isinstance(temperature, (int, float)):
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if isinstance(max_tokens, int):
+            params["ls_max_tokens"] = max_tokens
+        if stop or self.stop:
+            params["ls_stop"] = stop or self.stop
+        return params
+
+    def _default_kwargs(self) -> dict[str, Any]:
+        return {k: v for k, v in (("temperature", self.temperature), ("max_tokens", self.max_tokens)) if v is not None}
+
+    # -- deciding ----------------------------------------------------------------------------
+    def _prepare(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> _Call:
+        """Split router kwargs from child kwargs and decide where the call goes."""
+        kwargs = dict(kwargs)
+        forced, threshold, strong_share = (kwargs.pop(k, None) for k in _ROUTER_KWARGS)
+        tools, tool_choice, tool_options = (kwargs.pop(k, None) for k in _TOOL_KWARGS)
+        for key in _STRUCTURED_KWARGS:
+            kwargs.pop(key, None)
+        spec = delegate.ToolSpec(list(tools), tool_choice, dict(tool_options or {})) if tools else None
+        decision = self._decide(messages, forced, threshold, strong_share)
+        return _Call(
+            decision,
+            forced is not None,
+            stop if stop is not None else self.stop,
+            {**self._default_kwargs(), **kwargs},
+            spec,
+        )
+
+    def _decide(
+        self, messages: list[BaseMessage], forced: Any, threshold: float | None, strong_share: float | None
+    ) -> RouteDecision:
+        router = self.router
+        if not messages:
+            raise InvalidConversationError("cannot route an empty conversation (no messages)")
+        if forced is not None:
+            route = self.resolve(forced)
+            return RouteDecision(
+                router.model_for(route), route, math.nan, math.nan, f"forced: model={forced!r}", False, router.name
+            )
+        if threshold is None and strong_share is None:
+            threshold, strong_share = self.threshold, self.strong_share
+        try:
+            return router.route(to_conversation(messages), threshold=threshold, strong_share=strong_share)
+        except InvalidConversationError as exc:
+            raise InvalidConversationError(
+                f"{exc}; pass model='strong' or model='weak' to choose a child without routing"
+            ) from exc
+
+    def _candidates(self, call: _Call) -> list[str]:
+        first = call.decision.route
+        return [first, *(r for r in ROUTES if r != first)] if self.fallback else [first]
+
+    def _record(self, call: _Call, route: str, failures: list[tuple[str, Exception]]) -> dict[str, Any]:
+        record = decision_record(call.decision)
+        record.update(
+            child=self._labels[route],
+            child_route=route,
+            child_model=delegate.model_name(self._children[route]),
+            forced=call.forced,
+            fallback=bool(failures),
+            fallback_from=self._labels[failures[0][0]] if failures else None,
+            error=describe(failures[0][1]) if failures else None,
+        )
+        return record
+
+    def _failed(self, route: str, candidates: list[str], exc: Exception, failures: list[tuple[str, Exception]]) -> None:
+        """Note a failing child; raise when no other child is left."""
+        failures.append((route, exc))
+        if len(failures) >= len(candidates):
+            raise exhausted(failures, self._labels)
+        nxt = candidates[len(failures)]
+        logger.warning(
+            "winroute: %s child %r failed (%s); falling back to %s child %r",
+            route, self._labels[route], describe(exc), nxt, self._labels[nxt],
+        )
+
+    # -- generating --------------------------------------------------------------------------
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        call = self._prepare(messages, stop, kwargs)
+        candidates, failures = self._candidates(call), []
+        for route in candidates:
+            try:
+                child, bound = delegate.bind_child(self._children[route], call.tools)
+                result = delegate.generate(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
+            except Exception as exc:  # noqa: BLE001 - any child failure may fall back
+                self._failed(route, candidates, exc, failures)
+                continue
+            return mark_result(result, self._record(call, route, failures))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        call = await run_in_executor(None, self._prepare, messages, stop, kwargs)
+        candidates, failures = self._candidates(call), []
+        for route in candidates:
+            try:
+                child, bound = delegate.bind_child(self._children[route], call.tools)
+                result = await delegate.agenerate(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
+            except Exception as exc:  # noqa: BLE001
+                self._failed(route, candidates, exc, failures)
+                continue
+            return mark_result(result, self._record(call, route, failures))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        call = self._prepare(messages, stop, kwargs)
+        candidates, failures = self._candidates(call), []
+        for route in candidates:
+            try:
+                child, bound = delegate.bind_child(self._children[route], call.tools)
+                stream = delegate.stream(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
+                first = next(stream, None)
+                if first is None:
+                    raise ValueError("the child model's stream ended without a chunk")
+            except Exception as exc:  # noqa: BLE001 - nothing streamed yet: may fall back
+                self._failed(route, candidates, exc, failures)
+                continue
+            marker = StreamMarker(self._record(call, route, failures), self._labels[route])
+            delivered = 0
+            try:
+                for chunk in itertools.chain([first], stream):
+                    yield marker.mark(chunk)
+                    delivered += 1
+            except Exception as exc:
+                note_interrupted(exc, route, self._labels[route], delivered)
+                raise
+            finally:
+                stream.close()
+            if (tail := marker.tail()) is not None:
+                yield tail
+            return
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        call = await run_in_executor(None, self._prepare, messages, stop, kwargs)
+        candidates, failures = self._candidates(call), []
+        for route in candidates:
+            try:
+                child, bound = delegate.bind_child(self._children[route], call.tools)
+                stream = delegate.astream(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
+                try:
+                    first = await stream.__anext__()
+                except StopAsyncIteration:
+                    raise ValueError("the child model's stream ended without a chunk") from None
+            except Exception as exc:  # noqa: BLE001
+                self._failed(route, candidates, exc, failures)
+                continue
+            marker = StreamMarker(self._record(call, route, failures), self._labels[route])
+            delivered = 0
+            try:
+                yield marker.mark(first)
+                delivered += 1
+                async for chunk in stream:
+                    yield marker.mark(chunk)
+                    delivered += 1
+            except Exception as exc:
+                note_interrupted(exc, route, self._labels[route], delivered)
+                raise
+            finally:
+                await stream.aclose()
+            if (tail := marker.tail()) is not None:
+                yield tail
+            return
+
+    # -- tools, structured output, chains ----------------------------------------------------
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | Any],
+        *,
+        tool_choice: Any = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, BaseMessage]:
+        """Bind tools on the router; each call binds them through the chosen child's ``bind_tools``.
+
+        ``tool_choice`` and other options (e.g. ``parallel_tool_calls``, ``strict``) are handed
+        to the child's ``bind_tools`` as given, so each child formats them its own way.
+        """
+        bound: dict[str, Any] = {"tools": list(tools)}
+        for key in _STRUCTURED_KWARGS:
+            if key in kwargs:
+                bound[key] = kwargs.pop(key)
+        if tool_choice is not None:
+            bound["tool_choice"] = tool_choice
+        if kwargs:
+            bound["tool_options"] = kwargs
+        return self.bind(**bound)
+
+    def with_structured_output(
+        self, schema: dict[str, Any] | type, *, include_raw: bool = False, **kwargs: Any
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """Structured output: by tool calling through the router (default), or per child.
+
+        With ``method`` unset or ``"function_calling"`` the base implementation binds the
+        schema as a tool on the router (one run, routing record on the raw message). Any
+        other ``method`` (``"json_schema"``, ``"json_mode"``...) uses each child's own
+        ``with_structured_output`` behind ``as_runnable``, which routes the input once.
+        """
+        if kwargs.get("method") in (None, "function_calling"):
+            return super().with_structured_output(schema, include_raw=include_raw, **kwargs)
+        per_child = {
+            route: child.with_structured_output(schema, include_raw=include_raw, **kwargs)
+            for route, child in self._children.items()
+        }
+        return self.as_runnable(per_child)
+
+    def as_runnable(
+        self,
+        runnables: Mapping[str, Runnable[Any, Any] | Callable[[Any], Any]],
+        *,
+        input_key: str | None = None,
+        fallback: bool | None = None,
+    ) -> Runnable[Any, Any]:
+        """Route whole chains with this model's router and settings (see ``route_runnable``).
+
+        Keys are routes, children's names or core model names; ``fallback`` defaults to this
+        model's setting.
+        """
+        return route_runnable(
+            runnables,
+            self.router,
+            threshold=self.threshold,
+            strong_share=self.strong_share,
+            input_key=input_key,
+            fallback=self.fallback if fallback is None else fallback,
+            resolve=self.resolve,
+        )
+
+    # -- batching and token counting --------------------------------------------------------
+    def batch(
+        self,
+        inputs: list[LanguageModelInput],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[BaseMessage]:
+        if "model" not in kwargs:
+            self._warm(inputs)
+        return super().batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+
+    async def abatch(
+        self,
+        inputs: list[LanguageModelInput],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[BaseMessage]:
+        if "model" not in kwargs:
+            await run_in_executor(None, self._warm, inputs)
+        return await super().abatch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+
+    def _warm(self, inputs: Sequence[LanguageModelInput]) -> None:
+        """Embed a batch's prompts in one go, so the per-call routing hits the embedder's cache."""
+        conversations = []
+        for value in inputs:
+            try:
+                conversation = to_conversation(self._convert_input(value).to_messages())
+                routing_input(conversation)
+            except Exception:  # noqa: BLE001, S112 - the call itself reports it
+                continue
+            conversations.append(conversation)
+        if len(conversations) > 1:
+            try:
+                self.router.score(conversations)
+            except Exception:  # noqa: BLE001 - warming is best effort
+                logger.debug("winroute: warming the embedding cache failed", exc_info=True)
+
+    def get_num_tokens_from_messages(self, messages: list[BaseMessage], tools: Sequence[Any] | None = None) -> int:
+        """Counted by the strong child (the one whose context window usually matters)."""
+        return self._children["strong"].get_num_tokens_from_messages(messages, tools=tools)
+
+    def get_token_ids(self, text: str) -> list[int]:
+        """Tokenised by the strong child."""
+        return self._children["strong"].get_token_ids(text)

@@ -1,0 +1,95 @@
+"""Fake children with failure modes, for the LangChain adapter tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from pydantic import Field
+
+from langchain_router import FakeToolChatModel
+
+
+class ChildError(RuntimeError):
+    """What a failing fake child raises."""
+
+
+class FailingChatModel(FakeToolChatModel):
+    """Fails on ``_generate`` and/or before its first streamed chunk, or after ``fail_after`` chunks."""
+
+    fail_generate: bool = True
+    fail_stream_start: bool = True
+    fail_after: int | None = None
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self.fail_generate:
+            raise ChildError(f"{self.model_name} is down")
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        if self.fail_stream_start:
+            raise ChildError(f"{self.model_name} cannot stream")
+        for i, chunk in enumerate(super()._stream(messages, stop, run_manager, **kwargs)):
+            if self.fail_after is not None and i >= self.fail_after:
+                raise ChildError(f"{self.model_name} broke mid-stream")
+            yield chunk
+
+
+class NoStreamChatModel(FakeToolChatModel):
+    """A child without streaming hooks: the router must still stream it, as one chunk."""
+
+    _stream = BaseChatModel._stream  # type: ignore[assignment]
+
+
+class NamedChunksChatModel(FakeToolChatModel):
+    """Puts ``model_name`` on every streamed chunk (the router must keep one)."""
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        for chunk in super()._stream(messages, stop, run_manager, **kwargs):
+            chunk.message.response_metadata = {**chunk.message.response_metadata, "model_name": self.model_name}
+            yield chunk
+
+
+class AnonymousChatModel(FakeToolChatModel):
+    """Sends no ``model_name`` at all, and no last-chunk marker (the router names it)."""
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
+                  **kwargs: Any) -> ChatResult:
+        result = super()._generate(messages, stop, run_manager, **kwargs)
+        result.generations[0].message.response_metadata = {}
+        return result
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        for chunk in super()._stream(messages, stop, run_manager, **kwargs):
+            chunk.message.response_metadata = {}
+            chunk.message.chunk_position = None
+            yield chunk
+
+
+class RecordingBindChatModel(FakeToolChatModel):
+    """Remembers the kwargs its ``bind_tools`` got."""
+
+    bind_calls: list[dict[str, Any]] = Field(default_factory=list)
+
+    def bind_tools(self, tools: Any, *, tool_choice: Any = None, **kwargs: Any) -> Any:
+        self.bind_calls.append({"tools": list(tools), "tool_choice": tool_choice, **kwargs})
+        kwargs.pop("parallel_tool_calls", None)
+        return super().bind_tools(tools, tool_choice=tool_choice, **kwargs)
