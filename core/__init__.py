@@ -5,6 +5,7 @@ Importing this package is cheap: torch and sentence-transformers load on first u
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from .conversation import Conversation, routing_input
@@ -21,6 +22,24 @@ __version__ = "0.1.0"
 def load_router(path: str | Path | None = None, *, embedder: Embedder | None = None) -> Router:
     """Load a saved router; with no argument, the bundled default (MF, local embeddings, offline)."""
     return Router.load(DEFAULT_ROUTER_DIR if path is None else Path(path), embedder=embedder)
+
+
+_shared_lock = threading.Lock()
+_shared: Router | None = None
+
+
+def default_router() -> Router:
+    """The bundled default router, loaded once per process and shared (adapters use it).
+
+    Sharing means one encoder in memory and one embedding cache. Do not ``calibrate`` it:
+    load a private router with ``load_router()`` for that.
+    """
+    global _shared
+    if _shared is None:
+        with _shared_lock:
+            if _shared is None:
+                _shared = load_router()
+    return _shared
 
 
 __all__ = [
@@ -42,6 +61,7 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "UnknownModelError",
     "WinrouteError",
+    "default_router",
     "load_router",
     "make_embedder",
     "routing_input",

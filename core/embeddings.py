@@ -151,8 +151,11 @@ class SentenceTransformerEmbedder(_CachedEmbedder):
             with self._load_lock:
                 if self._model is None:
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
 
                     path = resolve_model_path(self.model_name)
+                    bars = hf_logging.is_progress_bar_enabled()
+                    hf_logging.disable_progress_bar()  # no "Loading weights" bar on every load
                     try:
                         self._model = SentenceTransformer(path, device=self.device, local_files_only=True)
                     except OSError as exc:
@@ -160,6 +163,9 @@ class SentenceTransformerEmbedder(_CachedEmbedder):
                             f"could not load sentence-transformers model {self.model_name!r} from local files "
                             f"(winroute never downloads): pass a local directory instead. Cause: {exc}"
                         ) from exc
+                    finally:
+                        if bars:
+                            hf_logging.enable_progress_bar()
         return self._model
 
     @property

@@ -31,6 +31,7 @@ class RecipeConfig:
     strong_share: float = 0.5
     decontaminate_benchmarks: list[str] = field(default_factory=lambda: ["gsm8k", "mmlu"])
     decontaminate_threshold: float = 0.95
+    n_tiers: int = 0
     path: str = ""
 
 
@@ -65,20 +66,31 @@ def load_config(path: str | Path) -> RecipeConfig:
         strong_share=float(raw.get("strong_share", 0.5)),
         decontaminate_benchmarks=list(decon.get("benchmarks", ["gsm8k", "mmlu"])),
         decontaminate_threshold=float(decon.get("threshold", 0.95)),
+        n_tiers=int(raw.get("tiers", {}).get("n_tiers", 0)),
         path=str(file),
     )
 
 
 def run_recipe(config: RecipeConfig, *, data_dir: str | Path | None = None, out: str | Path | None = None) -> Router:
     """Load, decontaminate, weight and fit; save the router to ``out`` (or the config's)."""
-    from .data import decontaminate, load_eval_prompts, load_training_sources
+    from .data import decontaminate, load_eval_prompts, load_training_sources, tier_comparisons, tier_name
     from .embeddings import make_embedder
     from .training import train_router
 
     embedder = make_embedder(config.embedder)
     used = [s for s, w in config.sources.items() if w > 0]
-    data = load_training_sources(data_dir, used)
-    comparisons = data.comparisons
+    predictor_models: dict[str, str] = {}
+    if config.n_tiers:
+        if "alpaca_eval" in used:
+            raise ValueError(
+                f"{config.path}: tier battles need per-model outcomes; alpaca_eval has only pairwise "
+                "preferences: give it weight 0 or drop [tiers]"
+            )
+        data = load_training_sources(data_dir, used, derive_comparisons=False)
+        comparisons = tier_comparisons(data.outcomes, config.n_tiers)
+        predictor_models = {config.strong: tier_name(1), config.weak: tier_name(config.n_tiers)}
+    else:
+        comparisons = load_training_sources(data_dir, used).comparisons
     report = None
     if config.decontaminate_benchmarks:
         eval_prompts = load_eval_prompts(data_dir, config.decontaminate_benchmarks)
@@ -96,12 +108,14 @@ def run_recipe(config: RecipeConfig, *, data_dir: str | Path | None = None, out:
         source_weights=config.sources,
         strong_share=config.strong_share,
         name=config.name,
+        predictor_models=predictor_models,
         metadata={
             "recipe": {
                 "config": config.path,
                 "predictor": config.predictor,
                 "predictor_params": config.predictor_params,
                 "sources": config.sources,
+                "n_tiers": config.n_tiers,
                 "decontaminated_against": config.decontaminate_benchmarks,
                 "decontamination_threshold": config.decontaminate_threshold,
                 "dropped_by_decontamination": None if report is None else report.n_dropped,

@@ -64,10 +64,12 @@ class Router:
         last_k_user_turns: int = 1,
         name: str = "winroute",
         metadata: Mapping[str, Any] | None = None,
+        predictor_models: Mapping[str, str] | None = None,
     ) -> None:
         self.predictor = predictor
         self.embedder = embedder if embedder is not None else make_embedder()
-        predictor.model_index(strong), predictor.model_index(weak)
+        self.predictor_models = dict(predictor_models or {})
+        predictor.model_index(self._predictor_name(strong)), predictor.model_index(self._predictor_name(weak))
         self.strong = strong
         self.weak = weak
         self.threshold = check_threshold(threshold)
@@ -77,6 +79,10 @@ class Router:
         self.metadata = dict(metadata or {})
 
     # -- naming -------------------------------------------------------------------------------
+    def _predictor_name(self, model: str) -> str:
+        """The name the predictor knows ``model`` by (a capability tier, or the model itself)."""
+        return self.predictor_models.get(model, model)
+
     @property
     def models(self) -> tuple[str, str]:
         return (self.strong, self.weak)
@@ -115,7 +121,8 @@ class Router:
     def score_texts(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0)
-        scores = np.asarray(self.predictor.predict(self.encode(texts), self.strong, self.weak), dtype=np.float64)
+        strong, weak = self._predictor_name(self.strong), self._predictor_name(self.weak)
+        scores = np.asarray(self.predictor.predict(self.encode(texts), strong, weak), dtype=np.float64)
         if np.isnan(scores).any():
             raise FloatingPointError(f"the {self.predictor.kind} predictor returned NaN scores")
         return scores
@@ -206,6 +213,7 @@ class Router:
             "features": list(FEATURE_NAMES),
             "strong": self.strong,
             "weak": self.weak,
+            "predictor_models": self.predictor_models,
             "threshold": self.threshold,
             "last_k_user_turns": self.last_k_user_turns,
             "tensors_sha256": checksum,
@@ -239,6 +247,7 @@ class Router:
                 last_k_user_turns=int(meta.get("last_k_user_turns", 1)),
                 name=meta.get("name", "winroute"),
                 metadata=meta.get("metadata", {}),
+                predictor_models=meta.get("predictor_models") or {},
             )
         except (KeyError, UnknownModelError, ValueError) as exc:
             raise ArtifactError(f"{directory}/router.json is inconsistent: {exc}") from exc

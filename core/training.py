@@ -72,20 +72,29 @@ def train_router(
     strong_share: float = 0.5,
     name: str = "winroute",
     metadata: Mapping[str, Any] | None = None,
+    predictor_models: Mapping[str, str] | None = None,
 ) -> Router:
-    """Fit a predictor on battles and wrap it in a Router calibrated on the training prompts."""
+    """Fit a predictor on battles and wrap it in a Router calibrated on the training prompts.
+
+    ``predictor_models`` maps ``strong``/``weak`` to the names they have in the battles
+    (e.g. capability tiers), when those are not the models themselves.
+    """
+    aliases = dict(predictor_models or {})
     embedder = embedder or make_embedder()
     data = pairwise_data(comparisons, embedder, source_weights=source_weights)
     for model in (strong, weak):
-        if model not in data.models:
-            raise ValueError(f"model {model!r} has no battles in the training data; models seen: {len(data.models)}")
+        if aliases.get(model, model) not in data.models:
+            raise ValueError(
+                f"model {aliases.get(model, model)!r} has no battles in the training data; "
+                f"models seen: {', '.join(sorted(data.models)[:20])}"
+            )
     est = make_predictor(predictor, predictor_params) if isinstance(predictor, str) else predictor
     started = time.perf_counter()
     est.fit(data)
     seconds = time.perf_counter() - started
-    reference = est.predict(data.queries, strong, weak)
+    reference = est.predict(data.queries, aliases.get(strong, strong), aliases.get(weak, weak))
     router = Router(
-        est, embedder, strong=strong, weak=weak, reference_scores=reference, name=name,
+        est, embedder, strong=strong, weak=weak, reference_scores=reference, name=name, predictor_models=aliases,
         metadata={
             **dict(metadata or {}),
             "n_battles": len(data),

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from .chat_model import RouterChatModel
-from .defaults import default_router
+from core import default_router
 from .fakes import FakeToolChatModel
 from .messages import ROUTER_KEY, input_to_conversation, router_record, to_conversation
 from .runnable import RouteKey, route_runnable

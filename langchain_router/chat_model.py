@@ -26,7 +26,7 @@ from typing_extensions import Self
 from core import InvalidConversationError, RouteDecision, Router, UnknownModelError, routing_input
 
 from . import children as delegate
-from .defaults import default_router
+from core import default_router
 from .failures import describe, exhausted, note_interrupted
 from .messages import decision_record, to_conversation
 from .records import StreamMarker, mark_result

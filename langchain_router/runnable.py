@@ -20,7 +20,7 @@ from pydantic import ConfigDict
 
 from core import Router, routing_input
 
-from .defaults import default_router
+from core import default_router
 from .messages import decision_record, input_to_conversation
 
 ROUTES = ("strong", "weak")

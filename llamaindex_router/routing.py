@@ -7,32 +7,13 @@ maps the names users give (children, choices) to the router's routes and reports
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Optional
 
-from core import Conversation, RouteDecision, Router, UnknownModelError, load_router
+from core import Conversation, RouteDecision, Router, UnknownModelError, default_router
 
 from .events import RouteDecisionEvent, dispatcher
 from .messages import decision_record
-
-_lock = threading.Lock()
-_default: Optional[Router] = None
-
-
-def default_router() -> Router:
-    """The bundled default router (``core.load_router()``), shared by every adapter given none.
-
-    One instance per process (it owns a sentence-transformers model): changing it, e.g.
-    with ``calibrate``, changes it for all. Pass ``router=core.load_router()`` for a private one.
-    """
-    global _default
-    if _default is None:
-        with _lock:
-            if _default is None:
-                _default = load_router()
-    return _default
-
 
 def router_routes(router: Router) -> list[str]:
     """The router's routes, in the order of ``router.models`` (strong first for a binary router)."""

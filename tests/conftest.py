@@ -25,7 +25,7 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def default_router():  # noqa: ANN201
-    """The bundled default router with real local embeddings (loaded once per session)."""
-    from core import load_router
+    """The bundled default router with real local embeddings: the process-wide shared instance."""
+    from core import default_router as shared
 
-    return load_router()
+    return shared()

@@ -28,9 +28,13 @@ from core.data.training import (
     TrainingData,
     load_training_sources,
     outcomes_to_comparisons,
+    tier_comparisons,
+    tier_name,
 )
 
 __all__ = [
+    "tier_comparisons",
+    "tier_name",
     "Comparison",
     "DATA_ENV_VAR",
     "DEFAULT_TRAINING_SOURCES",

@@ -22,6 +22,8 @@ __all__ = [
     "TrainingData",
     "outcomes_to_comparisons",
     "load_training_sources",
+    "tier_comparisons",
+    "tier_name",
 ]
 
 DEFAULT_TRAINING_SOURCES: tuple[str, ...] = ("alpaca_eval", "arena_bench_v1", "routerbench_zs", "llmrouter")
@@ -132,3 +134,47 @@ def load_training_sources(
         if derive_comparisons:
             data.comparisons.extend(outcomes_to_comparisons(outcomes))
     return data
+
+
+def tier_name(tier: int) -> str:
+    """Name of capability tier ``tier`` (1 = best) as a pseudo-model in tier battles."""
+    return f"tier-{tier}"
+
+
+def tier_comparisons(outcomes: Iterable[Outcome], n_tiers: int = 3) -> list[Comparison]:
+    """Battles between capability tiers instead of between models.
+
+    Within each source, models are ranked by mean score and split into ``n_tiers`` groups
+    (RouteLLM grouped models into tiers to fight label sparsity). On each prompt a tier
+    scores the mean of its models' scores, and every pair of tiers battles (higher wins,
+    equal ties). Tiers are per source, so a source with easy and hard models alike still
+    says which prompts separate its stronger models from its weaker ones.
+    """
+    if n_tiers < 2:
+        raise ValueError(f"n_tiers must be >= 2, got {n_tiers}")
+    by_source: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        by_source.setdefault(o.source, []).append(o)
+    out: list[Comparison] = []
+    for source, items in by_source.items():
+        totals: dict[str, list[float]] = {}
+        for o in items:
+            totals.setdefault(o.model, []).append(o.score)
+        ranked = sorted(totals, key=lambda m: (-sum(totals[m]) / len(totals[m]), m))
+        if len(ranked) < n_tiers:
+            raise ValueError(f"source {source!r} has {len(ranked)} models, fewer than n_tiers={n_tiers}")
+        size, extra = divmod(len(ranked), n_tiers)
+        tier_of: dict[str, int] = {}
+        start = 0
+        for t in range(n_tiers):
+            end = start + size + (1 if t < extra else 0)
+            tier_of.update((m, t + 1) for m in ranked[start:end])
+            start = end
+        for (_, _), (prompt, per_model) in _group_outcomes(items).items():
+            tiers: dict[int, list[float]] = {}
+            for model, scores in per_model.items():
+                tiers.setdefault(tier_of[model], []).extend(scores)
+            means = {t: sum(v) / len(v) for t, v in tiers.items()}
+            for a, b in combinations(sorted(means), 2):
+                out.append(_battle(prompt, tier_name(a), tier_name(b), means[a], means[b], source))
+    return out

@@ -3,7 +3,9 @@
 delta(M, q) = w2^T (v_M * (W1^T v_q + b)) with a learned, L2-normalised embedding v_M
 per model, and P(a beats b | q) = sigmoid(delta(a, q) - delta(b, q)). One model serves
 any pair of models it was trained on. The query vector v_q is the prompt embedding
-joined with standardised cheap text features (see ``core.features``).
+(times ``embedding_scale``) joined with standardised cheap text features (see
+``core.features``): out of domain the features generalise better than the embedding
+(DESIGN.md section 7), and the scale sets how much the embedding may speak.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class MFPredictor(Predictor):
         lr: float = 3e-4,
         weight_decay: float = 1e-5,
         use_features: bool = True,
+        embedding_scale: float = 1.0,
         seed: int = 0,
         show_progress: bool = True,
     ) -> None:
@@ -43,12 +46,13 @@ class MFPredictor(Predictor):
         self.lr = lr
         self.weight_decay = weight_decay
         self.use_features = use_features
+        self.embedding_scale = embedding_scale
         self.seed = seed
         self.show_progress = show_progress
 
     # -- query vectors ----------------------------------------------------------------------
     def _query_matrix(self, queries: Queries) -> np.ndarray:
-        emb = np.asarray(queries.embeddings, dtype=np.float32)
+        emb = np.asarray(queries.embeddings, dtype=np.float32) * np.float32(self.embedding_scale)
         if not self.use_features:
             return emb
         feats = (np.asarray(queries.features, dtype=np.float32) - self.feature_mean_) / self.feature_std_
@@ -82,6 +86,8 @@ class MFPredictor(Predictor):
         steps = (n + self.batch_size - 1) // self.batch_size
         bar = tqdm(total=self.epochs * steps, desc="training MF", disable=not self.show_progress, unit="step")
         self.loss_history_: list[float] = []
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # batches of 64 are far faster on one thread than on contended cores
         try:
             for _ in range(self.epochs):
                 order = torch.randperm(n, generator=gen)
@@ -103,6 +109,7 @@ class MFPredictor(Predictor):
                 self.loss_history_.append(total / n)
                 bar.set_postfix(loss=f"{self.loss_history_[-1]:.4f}")
         finally:
+            torch.set_num_threads(threads)
             bar.close()
         with torch.no_grad():
             self.proj_weight_ = proj.weight.detach().numpy().astype(np.float32)
@@ -126,6 +133,7 @@ class MFPredictor(Predictor):
             "lr": self.lr,
             "weight_decay": self.weight_decay,
             "use_features": self.use_features,
+            "embedding_scale": self.embedding_scale,
             "seed": self.seed,
             "show_progress": self.show_progress,
         }

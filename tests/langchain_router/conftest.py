@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-import langchain_router.defaults as defaults
 from core import Router
 from langchain_router import FakeToolChatModel, RouterChatModel
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _shared_default_router(default_router: Router) -> Iterator[None]:
-    """Make ``RouterChatModel()`` without ``core`` use the session's default router (one model load)."""
-    previous = defaults._default
-    defaults._default = default_router
-    yield
-    defaults._default = previous
 
 
 @pytest.fixture
