@@ -168,8 +168,11 @@ def _containment_matches(train: Sequence[str], evals: Sequence[str], min_len: in
 
 def _embed_rows(embed: EmbedFn, texts: list[str], chunk: int) -> np.ndarray:
     """Embed texts in chunks; re-normalise rows defensively (float32)."""
+    from tqdm.auto import tqdm
+
     parts = []
-    for s in range(0, len(texts), chunk):
+    starts = range(0, len(texts), chunk)
+    for s in tqdm(starts, desc="decontamination: embedding", unit="chunk", disable=len(starts) < 2):
         batch = texts[s : s + chunk]
         emb = np.asarray(embed(batch), dtype=np.float32)
         if emb.ndim != 2 or emb.shape[0] != len(batch):
@@ -187,8 +190,11 @@ def _embedding_matches(
     if not train or not evals:
         return {}
     ev = _embed_rows(embed, evals, chunk)
+    from tqdm.auto import tqdm
+
     matches: dict[int, tuple[int, float]] = {}
-    for s in range(0, len(train), chunk):
+    starts = range(0, len(train), chunk)
+    for s in tqdm(starts, desc="decontamination: training prompts", unit="chunk", disable=len(starts) < 2):
         tr = _embed_rows(embed, train[s : s + chunk], chunk)
         if tr.shape[1] != ev.shape[1]:
             raise ValueError(f"embedding sizes differ: train {tr.shape[1]}, eval {ev.shape[1]}")
