@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -123,6 +124,9 @@ class SentenceTransformerEmbedder(_CachedEmbedder):
     ``model`` is ``"all-MiniLM-L6-v2"`` (bundled), a local directory, or a hub id that is
     already in the local cache; nothing is ever downloaded. Texts longer than the encoder's
     window keep their first ``head_tokens`` tokens and as many of their last as fit.
+    ``num_threads`` torch threads encode (None: torch's setting). One is the default: a
+    routing call is a tiny batch, and with every core busy (a server, CI) two intra-op
+    threads made a single route ~40x slower here (benchmarks/overhead.py).
     """
 
     def __init__(
@@ -134,9 +138,11 @@ class SentenceTransformerEmbedder(_CachedEmbedder):
         cache_size: int = 8192,
         show_progress: bool | None = None,
         head_tokens: int = 64,
+        num_threads: int | None = 1,
     ) -> None:
         super().__init__(cache_size)
         self.head_tokens = head_tokens
+        self.num_threads = num_threads
         self.model_name = str(model)
         self.model_id = DEFAULT_EMBEDDER if self.model_name.lower() in _BUNDLED_ALIASES else self.model_name
         self.device = device
@@ -215,7 +221,7 @@ class SentenceTransformerEmbedder(_CachedEmbedder):
         order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         starts = range(0, len(texts), self.batch_size)
-        with self._encode_lock, torch.inference_mode():
+        with self._encode_lock, torch.inference_mode(), _torch_threads(self.num_threads):
             for start in tqdm(starts, desc="embedding", unit="batch", disable=not progress):
                 idx = order[start : start + self.batch_size]
                 enc = self._tokenize_head_tail(tokenizer, [texts[i] for i in idx])
@@ -249,6 +255,22 @@ class SentenceTransformerEmbedder(_CachedEmbedder):
         if "token_type_ids" in tokenizer.model_input_names:
             enc["token_type_ids"] = torch.zeros_like(input_ids)
         return enc
+
+
+@contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    """Run a block with ``n`` torch intra-op threads, restoring the previous setting."""
+    import torch
+
+    if n is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _is_plain_mean_pooling(model: Any) -> bool:
