@@ -19,8 +19,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 setup: $(VENV)/.installed
 
 demo: setup
-	$(BIN)/winroute route "Prove that sqrt(2) is irrational"
 	$(BIN)/winroute route "hi! how are you today?"
+	$(BIN)/winroute route "A train leaves at 3pm going 60 mph; a second leaves at 4pm going 80 mph. At what time does the second catch up? Show your reasoning step by step."
 	$(BIN)/winroute evaluate --benchmark gsm8k --out reports/demo
 
 test: setup
