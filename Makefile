@@ -34,3 +34,10 @@ train-default: setup
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache
+
+# Benchmark report: every router x {GSM8K, MMLU} x {out-of-domain, in-domain} -> docs/benchmarks.md + docs/benchmarks/.
+# Embeddings are cached in $(WINROUTE_CACHE) or ~/.cache/winroute; BENCH_REPORT_ARGS passes extra options.
+.PHONY: bench-report
+bench-report: setup
+	BENCH_REPORT_COMMAND="make bench-report$(if $(BENCH_REPORT_ARGS), BENCH_REPORT_ARGS='$(BENCH_REPORT_ARGS)')" \
+		$(BIN)/python benchmarks/report.py $(BENCH_REPORT_ARGS)

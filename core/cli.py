@@ -75,13 +75,38 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluation.runner import evaluate_routellm_benchmark
+    from .evaluation.protocols import IN_DOMAIN, OUT_OF_DOMAIN
+    from .evaluation.runner import EvalSettings, Harness, write_report
 
-    router = _load(args.router)
-    for benchmark in args.benchmark:
-        report = evaluate_routellm_benchmark(router, benchmark, data_dir=args.data_dir, out_dir=args.out)
+    protocols = {"out-of-domain": (OUT_OF_DOMAIN,), "in-domain": (IN_DOMAIN,), "both": (OUT_OF_DOMAIN, IN_DOMAIN)}
+    routers = list(args.routers or []) + ([args.router] if args.router else [])
+    settings = EvalSettings(
+        protocols=protocols[args.protocol],
+        k=args.k,
+        seed=args.seed,
+        max_labels=args.max_labels,
+        in_domain_weight=args.in_domain_weight,
+        max_items=args.max_items,
+        seeds=args.seeds,
+        similarity=args.similarity,
+    )
+    harness = Harness(
+        data_dir=args.data_dir,
+        train_data_dir=args.train_data_dir,
+        config=args.config,
+        cache_dir=args.cache_dir,
+        strong=args.strong,
+        weak=args.weak,
+        judge=args.judge,
+        settings=settings,
+    )
+    for report in harness.iter_run(args.benchmark, routers or ["default"]):
         print(report.table())
         print()
+        if args.out:
+            write_report(report, args.out, plot=not args.no_plot)
+    if args.out:
+        print(f"wrote JSON, CSV{'' if args.no_plot else ' and PNG'} files to {args.out}")
     return 0
 
 
@@ -111,11 +136,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="save the calibrated router here")
     p.set_defaults(func=cmd_calibrate)
 
-    p = sub.add_parser("evaluate", help="APGR / CPT on RouteLLM's GSM8K and MMLU, beside baselines")
-    p.add_argument("--benchmark", nargs="+", default=["gsm8k", "mmlu"], choices=["gsm8k", "mmlu"])
-    p.add_argument("--router", help="router artifact directory (default: the bundled router)")
-    p.add_argument("--data-dir", help="shared data directory (default: $WINROUTE_DATA)")
-    p.add_argument("--out", help="write JSON results and PNG plots here")
+    from .evaluation.protocols import parse_in_domain_weight
+
+    p = sub.add_parser(
+        "evaluate",
+        help="APGR / CPT / AIQ of routers on GSM8K, MMLU, MT-Bench or your data, beside baselines",
+        description="RouteLLM's evaluation: routers x benchmark x protocol, with random, prompt-length "
+        "and oracle baselines; prints a table, writes JSON/CSV/PNG with --out.",
+    )
+    p.add_argument(
+        "--benchmark", nargs="+", default=["gsm8k", "mmlu"], metavar="NAME_OR_PATH",
+        help="gsm8k, mmlu, mt-bench (FastChat layout in --data-dir), or a JSONL/CSV of prompt x model "
+        "outcomes, or a FastChat question.jsonl folder (default: gsm8k mmlu)",
+    )
+    p.add_argument(
+        "--routers", nargs="+", metavar="ROUTER",
+        help="saved router directories, 'default' (the bundled router) or predictors trained on the fly "
+        "from --config's data: random, sw_ranking, mf (default: default)",
+    )
+    p.add_argument("--router", help="one saved router directory (same as --routers DIR)")
+    p.add_argument("--protocol", choices=["out-of-domain", "in-domain", "both"], default="out-of-domain",
+                   help="out-of-domain: train on the training sources only; in-domain: add <= --max-labels "
+                   "benchmark labels with k-fold cross-fitting (default: out-of-domain)")
+    p.add_argument("--data-dir", help="shared data directory, or the MT-Bench folder (default: $WINROUTE_DATA)")
+    p.add_argument("--train-data-dir", help="where the training sources are, if not in --data-dir ($WINROUTE_DATA)")
+    p.add_argument("--config", help="recipe for routers trained on the fly (default: configs/default.toml)")
+    p.add_argument("--strong", help="strong model (default: the router's)")
+    p.add_argument("--weak", help="weak model (default: the router's)")
+    p.add_argument("--judge", help="MT-Bench: keep only this judge model's scores")
+    p.add_argument("--k", type=int, default=5, help="in-domain cross-fitting folds (default: 5)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the folds, label draws and --max-items (default: 0)")
+    p.add_argument("--max-labels", type=int, default=1500, help="in-domain labels per fold, at most 1500 (default)")
+    p.add_argument("--in-domain-weight", type=parse_in_domain_weight, default="balanced",
+                   help="weight of each in-domain battle: a number, or 'balanced' (default): the labels together "
+                   "weigh as much as the whole training set")
+    p.add_argument("--max-items", type=int, help="evaluate a seeded subsample of this many items (quick runs)")
+    p.add_argument("--seeds", type=int, default=100, help="random-router seeds (default: 100)")
+    p.add_argument("--similarity", action=argparse.BooleanOptionalAction, default=None,
+                   help="benchmark-dataset similarity (default: when training data is loaded anyway)")
+    p.add_argument("--cache-dir", help="embedding cache (default: $WINROUTE_CACHE or ~/.cache/winroute)")
+    p.add_argument("--out", help="write <benchmark>.json, *_metrics.csv, *_points.csv and a PNG plot here")
+    p.add_argument("--no-plot", action="store_true", help="skip the PNG plots")
     p.set_defaults(func=cmd_evaluate)
     return parser
 

@@ -63,8 +63,10 @@ __all__ = [
     "call_performance_curve",
     "cost_saving_ratio",
     "cpt",
+    "curve_aiq",
     "curve_metrics",
     "length_heuristic_scores",
+    "nearest_similarity",
     "non_decreasing_convex_hull",
     "optimal_apgr",
     "optimal_curve",
@@ -527,17 +529,32 @@ def aiq(
     return _trapezoid(ys, xs) / (hi - lo)
 
 
+def curve_aiq(curve: Curve, strong_cost: float = 1.0, weak_cost: float = 0.0) -> float:
+    """AIQ of a binary router's call-performance curve (RouterBench, applied to two models).
+
+    A point with strong-call share s costs ``s * strong_cost + (1 - s) * weak_cost`` per
+    call; AIQ is taken over the common range from all-weak to all-strong cost, so routers
+    on the same benchmark compare. With no prices, the defaults make cost = strong share.
+    """
+    sc, wc = float(strong_cost), float(weak_cost)
+    if not (math.isfinite(sc) and math.isfinite(wc)) or sc <= wc:
+        raise ValueError(f"strong_cost must exceed weak_cost, got {strong_cost!r} <= {weak_cost!r}")
+    shares = curve.strong_shares
+    costs = shares * sc + (1.0 - shares) * wc
+    return aiq(costs, curve.performances, cost_range=(min(wc, float(costs.min())), max(sc, float(costs.max()))))
+
+
 # --------------------------------------------------------------------------- #
 # Data diagnostics and baselines
 # --------------------------------------------------------------------------- #
 
 
-def benchmark_similarity(
+def nearest_similarity(
     bench_emb: ArrayLike,
     train_emb: ArrayLike,
     max_block: int = 1 << 24,
-) -> float:
-    """RouteLLM section 5.3: mean over benchmark prompts of the max cosine similarity to training prompts.
+) -> np.ndarray:
+    """Per benchmark prompt, the max cosine similarity to any training prompt.
 
     Rows are L2-normalised here; the similarity matrix is built in blocks of
     at most ``max_block`` entries so large training sets fit in memory.
@@ -568,7 +585,20 @@ def benchmark_similarity(
     best = np.empty(b.shape[0], dtype=np.float64)
     for start in range(0, b.shape[0], rows):
         best[start : start + rows] = (b[start : start + rows] @ t.T).max(axis=1)
-    return float(best.mean())
+    return best
+
+
+def benchmark_similarity(
+    bench_emb: ArrayLike,
+    train_emb: ArrayLike,
+    max_block: int = 1 << 24,
+) -> float:
+    """RouteLLM section 5.3: mean over benchmark prompts of the max cosine similarity to training prompts.
+
+    Rows are L2-normalised here; the similarity matrix is built in blocks of
+    at most ``max_block`` entries so large training sets fit in memory.
+    """
+    return float(nearest_similarity(bench_emb, train_emb, max_block).mean())
 
 
 def _text_length(prompt: Any) -> int:

@@ -20,6 +20,10 @@ from .metrics import Curve, RandomBaseline
 
 __all__ = ["plot_curves"]
 
+# Router colours: matplotlib's cycle without red (the strong model's line), grey (the weak
+# model's) and purple (the oracle's), so no router is mistaken for a reference line.
+_PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "gold", "navy")
+
 
 def _matplotlib() -> tuple[Any, Any]:
     try:
@@ -56,9 +60,10 @@ def plot_curves(
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
 
-    for name, curve in curves.items():
+    for i, (name, curve) in enumerate(curves.items()):
         x, y = curve.sorted_by_share()
-        ax.plot(100.0 * x, y, label=str(name), marker=".", linestyle="-")
+        color = _PALETTE[i % len(_PALETTE)]
+        ax.plot(100.0 * x, y, label=str(name), marker=".", linestyle="-", color=color)
 
     if random_band is not None:
         if isinstance(random_band, RandomBaseline):
@@ -82,12 +87,12 @@ def plot_curves(
 
     if optimal is not None:
         x, y = optimal.sorted_by_share()
-        ax.plot(100.0 * x, y, label="Optimal", marker="x", linestyle="-")
+        ax.plot(100.0 * x, y, label="Optimal", marker="x", linestyle="-", color="tab:purple")
 
     ax.set_xlabel("Strong Model Calls (%)")
     ax.set_ylabel("Performance")
     ax.set_title(title)
-    ax.legend()
+    ax.legend(loc="lower right", fontsize="small")  # curves rise from the bottom left to the top right
 
     out = Path(out_png)
     out.parent.mkdir(parents=True, exist_ok=True)
