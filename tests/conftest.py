@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# the evaluation harness caches embeddings on disk: keep the tests' cache out of $HOME
+os.environ.setdefault("WINROUTE_CACHE", tempfile.mkdtemp(prefix="winroute-test-cache-"))
 
 REPO = Path(__file__).resolve().parents[1]
 
