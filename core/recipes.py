@@ -6,11 +6,15 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .data.decontaminate import DecontaminationReport
 from .data.models import canonical_model
+from .data.records import Comparison
+from .embeddings import Embedder
 from .router import Router
 
 KNOWN_SOURCES = ("alpaca_eval", "arena_bench_v1", "routerbench_zs", "llmrouter")
@@ -71,32 +75,57 @@ def load_config(path: str | Path) -> RecipeConfig:
     )
 
 
-def run_recipe(config: RecipeConfig, *, data_dir: str | Path | None = None, out: str | Path | None = None) -> Router:
-    """Load, decontaminate, weight and fit; save the router to ``out`` (or the config's)."""
-    from .data import decontaminate, load_eval_prompts, load_training_sources, tier_comparisons, tier_name
-    from .embeddings import make_embedder
-    from .training import train_router
+def tier_aliases(config: RecipeConfig, strong: str, weak: str) -> dict[str, str]:
+    """What the predictor calls ``strong`` and ``weak``: their capability tiers, or themselves."""
+    from .data import tier_name
 
-    embedder = make_embedder(config.embedder)
+    return {strong: tier_name(1), weak: tier_name(config.n_tiers)} if config.n_tiers else {}
+
+
+def recipe_battles(
+    config: RecipeConfig,
+    embedder: Embedder,
+    *,
+    data_dir: str | Path | None = None,
+    extra_eval_prompts: Sequence[str] = (),
+) -> tuple[list[Comparison], DecontaminationReport | None]:
+    """The recipe's training battles (model pairs or capability tiers), decontaminated.
+
+    Decontamination is against the recipe's benchmarks plus ``extra_eval_prompts`` (e.g. the
+    benchmark being evaluated, when the recipe does not already cover it).
+    """
+    from .data import decontaminate, load_eval_prompts, load_training_sources, tier_comparisons
+
     used = [s for s, w in config.sources.items() if w > 0]
-    predictor_models: dict[str, str] = {}
+    if not used:
+        raise ValueError(f"recipe {config.path or config.name!r} gives every source weight 0")
     if config.n_tiers:
         if "alpaca_eval" in used:
             raise ValueError(
                 f"{config.path}: tier battles need per-model outcomes; alpaca_eval has only pairwise "
                 "preferences: give it weight 0 or drop [tiers]"
             )
-        data = load_training_sources(data_dir, used, derive_comparisons=False)
-        comparisons = tier_comparisons(data.outcomes, config.n_tiers)
-        predictor_models = {config.strong: tier_name(1), config.weak: tier_name(config.n_tiers)}
+        outcomes = load_training_sources(data_dir, used, derive_comparisons=False).outcomes
+        comparisons = tier_comparisons(outcomes, config.n_tiers)
     else:
         comparisons = load_training_sources(data_dir, used).comparisons
-    report = None
+    eval_prompts = list(extra_eval_prompts)
     if config.decontaminate_benchmarks:
-        eval_prompts = load_eval_prompts(data_dir, config.decontaminate_benchmarks)
-        comparisons, report = decontaminate(
-            comparisons, eval_prompts, embed=embedder.embed, threshold=config.decontaminate_threshold
-        )
+        eval_prompts += load_eval_prompts(data_dir, config.decontaminate_benchmarks)
+    if not eval_prompts:
+        return comparisons, None
+    kept, report = decontaminate(comparisons, eval_prompts, embed=embedder.embed, threshold=config.decontaminate_threshold)
+    return list(kept), report
+
+
+def run_recipe(config: RecipeConfig, *, data_dir: str | Path | None = None, out: str | Path | None = None) -> Router:
+    """Load, decontaminate, weight and fit; save the router to ``out`` (or the config's)."""
+    from .embeddings import make_embedder
+    from .training import train_router
+
+    embedder = make_embedder(config.embedder)
+    comparisons, report = recipe_battles(config, embedder, data_dir=data_dir)
+    if report is not None:
         print(report)
     router = train_router(
         comparisons,
@@ -108,7 +137,7 @@ def run_recipe(config: RecipeConfig, *, data_dir: str | Path | None = None, out:
         source_weights=config.sources,
         strong_share=config.strong_share,
         name=config.name,
-        predictor_models=predictor_models,
+        predictor_models=tier_aliases(config, config.strong, config.weak),
         metadata={
             "recipe": {
                 "config": config.path,

@@ -72,11 +72,9 @@ class TrainingSet:
 
     def predictor_models(self, strong: str, weak: str) -> dict[str, str]:
         """What the predictor calls the strong and weak model: their capability tiers, or themselves."""
-        if not self.n_tiers:
-            return {}
-        from ..data import tier_name
+        from ..recipes import tier_aliases
 
-        return {strong: tier_name(1), weak: tier_name(self.n_tiers)}
+        return tier_aliases(self.config, strong, weak)
 
     @property
     def prompts(self) -> list[str]:
@@ -94,45 +92,28 @@ def load_training_set(
 ) -> TrainingSet:
     """The recipe's sources, decontaminated against its benchmarks (+ ``extra_eval``'s prompts).
 
-    Same loading, tier battles and decontamination as :func:`core.recipes.run_recipe`. When
+    Built by :func:`core.recipes.recipe_battles`, as ``winroute train`` builds them. When
     the evaluated benchmark is not one the recipe already decontaminates against (MT-Bench,
     the user's own data), its prompts are removed from training too: out-of-domain must mean
     unseen.
     """
-    from ..data import decontaminate, load_eval_prompts, load_training_sources, tier_comparisons
+    from ..recipes import recipe_battles
 
-    used = [s for s, w in config.sources.items() if w > 0]
-    if not used:
-        raise EvaluationError(f"recipe {config.path or config.name!r} gives every source weight 0")
-    n_tiers = int(getattr(config, "n_tiers", 0) or 0)
-    if n_tiers:
-        if "alpaca_eval" in used:
-            raise EvaluationError(
-                f"{config.path}: tier battles need per-model outcomes; alpaca_eval has only pairwise "
-                "preferences: give it weight 0 or drop [tiers]"
-            )
-        outcomes = load_training_sources(data_dir, used, derive_comparisons=False).outcomes
-        comparisons = tier_comparisons(outcomes, n_tiers)
-    else:
-        comparisons = load_training_sources(data_dir, used).comparisons
-    eval_prompts: list[str] = []
-    against: list[str] = []
-    if config.decontaminate_benchmarks:
-        eval_prompts += load_eval_prompts(data_dir, config.decontaminate_benchmarks)
-        against += list(config.decontaminate_benchmarks)
+    against = list(config.decontaminate_benchmarks)
+    extra: list[str] = []
     if extra_eval is not None and extra_eval.name not in against:
-        eval_prompts += list(extra_eval.prompts)
+        extra = list(extra_eval.prompts)
         against.append(extra_eval.name)
-    dropped, text = 0, ""
-    if eval_prompts:
-        comparisons, report = decontaminate(
-            comparisons, eval_prompts, embed=embedder.embed, threshold=config.decontaminate_threshold
-        )
-        dropped, text = report.n_dropped, str(report)
-        if verbose:
-            print(text)
+    try:
+        comparisons, report = recipe_battles(config, embedder, data_dir=data_dir, extra_eval_prompts=extra)
+    except ValueError as exc:
+        raise EvaluationError(str(exc)) from exc
+    dropped, text = (report.n_dropped, str(report)) if report is not None else (0, "")
+    if verbose and text:
+        print(text)
     if not comparisons:
         raise EvaluationError("no training battles left after decontamination")
+    n_tiers = int(getattr(config, "n_tiers", 0) or 0)
     return TrainingSet(list(comparisons), config, against, dropped, text, n_tiers)
 
 
