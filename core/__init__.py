@@ -11,7 +11,21 @@ from pathlib import Path
 from .conversation import Conversation, routing_input
 from .embeddings import Embedder, OpenAIEmbedder, SentenceTransformerEmbedder, make_embedder
 from .errors import ArtifactError, InvalidConversationError, NotFittedError, UnknownModelError, WinrouteError
-from .predictors import PREDICTORS, MFPredictor, Predictor, Queries, RandomPredictor, SWRankingPredictor
+from .predictors import (
+    PREDICTORS,
+    QUALITY_PREDICTORS,
+    KNNQualityPredictor,
+    MFPredictor,
+    MLPQualityPredictor,
+    OutcomeData,
+    Predictor,
+    QualityPredictor,
+    Queries,
+    RandomPredictor,
+    SWRankingPredictor,
+)
+from .costs import ModelSpec
+from .nway_router import NWAY_KIND, NWayRouter
 from .router import RouteDecision, Router
 
 DEFAULT_ROUTER_DIR = Path(__file__).resolve().parent / "default_router"
@@ -19,9 +33,16 @@ DEFAULT_ROUTER_DIR = Path(__file__).resolve().parent / "default_router"
 __version__ = "0.1.0"
 
 
-def load_router(path: str | Path | None = None, *, embedder: Embedder | None = None) -> Router:
-    """Load a saved router; with no argument, the bundled default (MF, local embeddings, offline)."""
-    return Router.load(DEFAULT_ROUTER_DIR if path is None else Path(path), embedder=embedder)
+def load_router(path: str | Path | None = None, *, embedder: Embedder | None = None) -> Router | NWayRouter:
+    """Load a saved router, two-model or N-way; with no argument, the bundled default (MF, offline)."""
+    from .artifacts import read_json
+
+    directory = DEFAULT_ROUTER_DIR if path is None else Path(path)
+    if not directory.is_dir():
+        raise ArtifactError(f"no router artifact at {directory} (expected a directory with router.json)")
+    if read_json(directory / "router.json").get("kind") == NWAY_KIND:
+        return NWayRouter.load(directory, embedder=embedder)
+    return Router.load(directory, embedder=embedder)
 
 
 _shared_lock = threading.Lock()
@@ -45,14 +66,21 @@ def default_router() -> Router:
 __all__ = [
     "DEFAULT_ROUTER_DIR",
     "PREDICTORS",
+    "QUALITY_PREDICTORS",
     "ArtifactError",
     "Conversation",
     "Embedder",
     "InvalidConversationError",
+    "KNNQualityPredictor",
     "MFPredictor",
+    "MLPQualityPredictor",
+    "ModelSpec",
+    "NWayRouter",
     "NotFittedError",
     "OpenAIEmbedder",
+    "OutcomeData",
     "Predictor",
+    "QualityPredictor",
     "Queries",
     "RandomPredictor",
     "RouteDecision",

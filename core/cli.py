@@ -43,10 +43,29 @@ def _read_prompts(path: str) -> list[str]:
 
 
 def cmd_route(args: argparse.Namespace) -> int:
+    from .nway_router import NWayRouter
+
     router = _load(args.router)
-    decision = router.route(args.text, threshold=args.threshold, strong_share=args.strong_share)
+    if isinstance(router, NWayRouter):
+        if args.threshold is not None or args.strong_share is not None:
+            raise ValueError("--threshold/--strong-share are for two-model routers; use --cost-weight, "
+                             "--budget-per-1k or --min-quality with an N-way router")
+        decision = router.route(args.text, cost_weight=args.cost_weight, budget_per_1k=args.budget_per_1k,
+                                min_quality=args.min_quality)
+    else:
+        if args.cost_weight is not None or args.budget_per_1k is not None or args.min_quality is not None:
+            raise ValueError("--cost-weight/--budget-per-1k/--min-quality need an N-way router (--router DIR)")
+        decision = router.route(args.text, threshold=args.threshold, strong_share=args.strong_share)
     if args.json:
         print(json.dumps(decision.as_dict(), indent=2))
+    elif isinstance(router, NWayRouter):
+        print(f"model:  {decision.model}")
+        print(f"reason: {decision.reason}")
+        width = max(len(m) for m in decision.qualities) if decision.qualities else 5
+        print(f"{'model':<{width}}  quality  cost (USD)  utility")
+        for m in decision.qualities:
+            mark = " <" if m == decision.model else ""
+            print(f"{m:<{width}}  {decision.qualities[m]:7.3f}  {decision.costs[m]:10.6f}  {decision.utilities[m]:7.4f}{mark}")
     else:
         print(f"model:     {decision.model} ({decision.route})")
         print(f"score:     {decision.score:.4f}  (P[{router.strong} beats {router.weak}])")
@@ -56,8 +75,15 @@ def cmd_route(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .recipes import load_config, run_recipe
+    from .recipes import load_config, recipe_kind, run_recipe
 
+    if recipe_kind(args.config) == "nway":
+        from .nway_training import load_nway_recipe, run_nway_recipe
+
+        recipe = load_nway_recipe(args.config)
+        nway = run_nway_recipe(recipe, data_dir=args.data_dir, out=args.out)
+        print(f"saved {nway.predictor.kind} N-way router over {len(nway.models)} models to {args.out or recipe.out}")
+        return 0
     config = load_config(args.config)
     router = run_recipe(config, data_dir=args.data_dir, out=args.out)
     print(f"saved {router.predictor.kind} router to {args.out or config.out}")
@@ -120,11 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--threshold", type=float, help="route strong when score >= this")
     group.add_argument("--strong-share", type=float, help="target share of calls to the strong model")
+    group.add_argument("--cost-weight", type=float, help="N-way: utility = quality - this x cost (USD per call)")
+    group.add_argument("--budget-per-1k", type=float, help="N-way: average budget in USD per 1,000 calls")
+    group.add_argument("--min-quality", type=float, help="N-way: cheapest model predicted to reach this quality")
     p.add_argument("--json", action="store_true", help="print the decision as JSON")
     p.set_defaults(func=cmd_route)
 
-    p = sub.add_parser("train", help="train a router from a TOML config")
-    p.add_argument("config", help="TOML recipe (see configs/default.toml)")
+    p = sub.add_parser("train", help="train a router from a TOML config (two-model, or N-way with kind = \"nway\")")
+    p.add_argument("config", help="TOML recipe (see configs/default.toml, configs/routerbench_zs.toml)")
     p.add_argument("--data-dir", help="shared data directory (default: $WINROUTE_DATA)")
     p.add_argument("--out", help="output directory (default: the config's 'out')")
     p.set_defaults(func=cmd_train)

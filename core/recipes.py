@@ -39,6 +39,17 @@ class RecipeConfig:
     path: str = ""
 
 
+def recipe_kind(path: str | Path) -> str:
+    """``"nway"`` for an N-way recipe (``kind = "nway"``), else ``"pairwise"``."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"recipe not found: {file}")
+    try:
+        return str(tomllib.loads(file.read_text(encoding="utf-8")).get("kind", "pairwise"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{file}: invalid TOML: {exc}") from exc
+
+
 def load_config(path: str | Path) -> RecipeConfig:
     """Read and validate a TOML recipe; errors name the file and the offending key."""
     file = Path(path)

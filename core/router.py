@@ -34,14 +34,23 @@ class RouteDecision:
     truncated: bool = False
     router: str = "winroute"
     scores: Mapping[str, float] = field(default_factory=dict)
+    # N-way decisions: every candidate's predicted quality, expected cost (USD) and utility
+    qualities: Mapping[str, float] = field(default_factory=dict)
+    costs: Mapping[str, float] = field(default_factory=dict)
+    utilities: Mapping[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe dict (for response metadata and logs)."""
         out = asdict(self)
-        out["scores"] = dict(self.scores)
-        if math.isnan(self.score):
-            out["score"] = None  # sticky decisions have no score; JSON has no NaN
+        for key in ("scores", "qualities", "costs", "utilities"):
+            out[key] = {k: _finite_or_none(v) for k, v in getattr(self, key).items()}
+        # sticky decisions have no score, N-way ones no threshold; JSON has no NaN
+        out["score"], out["threshold"] = _finite_or_none(self.score), _finite_or_none(self.threshold)
         return out
+
+
+def _finite_or_none(x: float) -> float | None:
+    return None if math.isnan(x) or math.isinf(x) else float(x)
 
 
 class Router:

@@ -1,14 +1,33 @@
-"""Win predictors: one module per algorithm, one small interface (``Predictor``)."""
+"""Predictors: win predictors for two models (``Predictor``) and per-model quality predictors for N (``QualityPredictor``)."""
 
 from __future__ import annotations
 
 from .base import PairwiseData, Predictor, Queries
 from .mf import MFPredictor
+from .quality import OutcomeData, QualityPredictor
+from .quality_knn import KNNQualityPredictor
+from .quality_mlp import MLPQualityPredictor
 from .random import RandomPredictor
 from .sw_ranking import SWRankingPredictor
 
 PREDICTORS: dict[str, type[Predictor]] = {
     cls.kind: cls for cls in (RandomPredictor, SWRankingPredictor, MFPredictor)
 }
+QUALITY_PREDICTORS: dict[str, type[QualityPredictor]] = {
+    cls.kind: cls for cls in (KNNQualityPredictor, MLPQualityPredictor)
+}
 
-__all__ = ["PREDICTORS", "MFPredictor", "PairwiseData", "Predictor", "Queries", "RandomPredictor", "SWRankingPredictor"]
+__all__ = [
+    "PREDICTORS",
+    "QUALITY_PREDICTORS",
+    "KNNQualityPredictor",
+    "MFPredictor",
+    "MLPQualityPredictor",
+    "OutcomeData",
+    "PairwiseData",
+    "Predictor",
+    "QualityPredictor",
+    "Queries",
+    "RandomPredictor",
+    "SWRankingPredictor",
+]
