@@ -136,6 +136,68 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_label(args: argparse.Namespace) -> int:
+    from .labeling import (
+        ChatEndpoint,
+        EndpointError,
+        LabelingError,
+        PriceTable,
+        PromptItem,
+        ResponseCache,
+        RetryPolicy,
+        comparison_row,
+        label_prompts,
+        outcome_row,
+        parse_price_spec,
+        read_prompt_items,
+        write_jsonl,
+    )
+
+    jsonl = Path(args.prompts).suffix.lower() == ".jsonl"
+    if args.golden and not jsonl:
+        raise LabelingError(f"--golden needs a JSONL prompt file whose records hold 'prompt' and 'answer'; got {args.prompts}")
+    if args.judge and args.grader:
+        raise LabelingError("--grader applies to --golden only")
+    items = read_prompt_items(args.prompts) if jsonl else [PromptItem(text) for text in _read_prompts(args.prompts)]
+    prices = dict(parse_price_spec(spec) for spec in args.price or [])
+    endpoint = ChatEndpoint(args.base_url, args.api_key, retry=RetryPolicy(max_retries=args.retries), timeout=args.timeout)
+    cache_path = Path(args.cache or f"{args.out}.cache.jsonl")
+    cache = ResponseCache(cache_path)
+    if len(cache):
+        print(f"resuming: {len(cache)} cached replies in {cache_path}", file=sys.stderr)
+    resume = f"the replies received so far are cached in {cache_path}: rerun the same command to resume"
+    try:
+        run = label_prompts(
+            items,
+            strong=args.strong,
+            weak=args.weak,
+            endpoint=endpoint,
+            judge=args.judge,
+            grader=(args.grader or "exact") if args.golden else None,
+            cache=cache,
+            prices=PriceTable.from_environment(prices),
+            max_prompts=args.max_prompts,
+            answer_params={"max_tokens": args.max_tokens} if args.max_tokens else None,
+            progress=not args.no_progress,
+        )
+    except EndpointError as exc:
+        raise EndpointError(f"{exc}; {resume}") from exc
+    except KeyboardInterrupt:
+        print(f"winroute: {resume}", file=sys.stderr)
+        raise
+    finally:
+        cache.close()
+        endpoint.close()
+    print(run.summary)
+    if args.golden:
+        n = write_jsonl(args.out, (outcome_row(o) for o in run.outcomes))
+        print(f"wrote {n} per-model outcomes to {args.out} (read by `winroute evaluate --benchmark` and load_labels)")
+    else:
+        n = write_jsonl(args.out, (comparison_row(c, **d) for c, d in zip(run.comparisons, run.details)))
+        print(f"wrote {n} comparisons to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="winroute", description="Offline LLM router: strong vs weak, per call.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -207,6 +269,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write <benchmark>.json, *_metrics.csv, *_points.csv and a PNG plot here")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG plots")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "label",
+        help="label your prompts: strong vs weak answers, judged by an LLM or graded against your answers",
+        description="Ask the strong and the weak model (any OpenAI-compatible endpoint) to answer each prompt; then "
+        "a judge model compares the two answers twice with their order swapped (--judge), or a grader scores them "
+        "against the 'answer' field of a JSONL prompt file (--golden). Every reply is cached as it arrives: rerun "
+        "the same command to resume an interrupted run without paying twice.",
+    )
+    p.add_argument("prompts", help="text file (one prompt a line) or JSONL with 'prompt' and optional 'answer', 'id'")
+    p.add_argument("--strong", required=True, metavar="MODEL", help="strong model, as the endpoint names it")
+    p.add_argument("--weak", required=True, metavar="MODEL", help="weak model, as the endpoint names it")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--judge", metavar="MODEL", help="judge model for pairwise verdicts (RouteLLM / MT-Bench style)")
+    how.add_argument("--golden", action="store_true", help="score both answers against the prompts' 'answer' field")
+    p.add_argument("--grader", choices=["exact", "number"],
+                   help="--golden: 'exact' match after normalisation (default) or 'number': the last number (math)")
+    p.add_argument("--out", required=True, help="output JSONL: comparisons (--judge) or per-model outcomes (--golden)")
+    p.add_argument("--base-url", help="OpenAI-compatible API base URL (default: $OPENAI_BASE_URL, else the OpenAI API)")
+    p.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY; any placeholder for a server needing none)")
+    p.add_argument("--cache", help="reply cache, JSONL (default: OUT.cache.jsonl)")
+    p.add_argument("--max-prompts", type=int, metavar="N", help="label only the first N prompts")
+    p.add_argument("--price", action="append", metavar="MODEL=IN,OUT",
+                   help="USD per 1M input and output tokens, repeatable (default: the price catalog in "
+                   "$WINROUTE_DATA/prices; otherwise the cost is shown as unknown)")
+    p.add_argument("--max-tokens", type=int, metavar="N", help="cap on each answer's length in tokens")
+    p.add_argument("--retries", type=int, default=5,
+                   help="retries per request on rate limits, 5xx and connection errors, with exponential "
+                   "backoff (default: 5)")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds per request (default: 120)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_label)
     return parser
 
 
