@@ -1,9 +1,10 @@
 """winroute for LangChain: a routing chat model and a router over whole chains.
 
 - ``RouterChatModel``: a ``BaseChatModel`` that sends each call to a strong or a weak child
-  model, as the winroute router decides (offline, local embeddings).
+  model (a two-model ``core.Router``) or to one of N children (a ``core.NWayRouter``), as
+  the winroute router decides (offline, local embeddings).
 - ``route_runnable`` / ``RouterChatModel.as_runnable``: a RunnableBranch-style router that
-  scores an input once and runs one of two chains.
+  scores an input once and runs one of two (or N) chains.
 """
 
 from __future__ import annotations

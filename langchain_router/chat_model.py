@@ -1,8 +1,10 @@
-"""RouterChatModel: a LangChain chat model that routes each call to a strong or a weak child.
+"""RouterChatModel: a LangChain chat model that routes each call to one of its children.
 
-The adapter is thin: it turns the messages into a conversation, asks the core router for
-a decision, calls the chosen child's own ``_generate`` / ``_stream`` inside the router's
-run, and records the decision on the answer (``response_metadata["winroute"]``).
+Two children (strong/weak) with a two-model ``core.Router``, or N children named after the
+models of a ``core.NWayRouter``. The adapter is thin: it turns the messages into a
+conversation, asks the core router for a decision, calls the chosen child's own
+``_generate`` / ``_stream`` inside the router's run, and records the decision on the
+answer (``response_metadata["winroute"]``).
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional, Union
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
@@ -20,21 +23,32 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import run_in_executor
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from typing_extensions import Self
 
-from core import InvalidConversationError, RouteDecision, Router, UnknownModelError, routing_input
+from core import (
+    InvalidConversationError,
+    ModelSpec,
+    NWayRouter,
+    RouteDecision,
+    Router,
+    UnknownModelError,
+    default_router,
+    load_router,
+    routing_input,
+)
+from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, child_models, fallback_order, is_nway, priced
 
 from . import children as delegate
-from core import default_router
-from .failures import describe, exhausted, note_interrupted
+from .failures import describe, exhausted, note_interrupted, who
 from .messages import decision_record, to_conversation
 from .records import StreamMarker, mark_result
 from .runnable import ROUTES, route_runnable
 
 logger = logging.getLogger(__name__)
 
-_ROUTER_KWARGS = ("model", "threshold", "strong_share")
+_SETTINGS = (*BINARY_SETTINGS, *NWAY_SETTINGS)
+_ALIASES = (("children", "models"), ("router", "core"))
 _TOOL_KWARGS = ("tools", "tool_choice", "tool_options")
 _STRUCTURED_KWARGS = ("ls_structured_output_format", "structured_output_format")
 
@@ -51,28 +65,40 @@ class _Call:
 
 
 class RouterChatModel(BaseChatModel):
-    """Routes each call to a strong or a weak child chat model with a winroute router.
+    """Routes each call to one of its child chat models with a winroute router.
 
-    Build it from two children (``strong=``, ``weak=``) or from ``models=``, a mapping whose
-    keys are routes (``"strong"``/``"weak"``) or the core router's model names. ``core`` is a
-    ``core.Router`` (default: the bundled default router, offline). ``threshold`` or
-    ``strong_share`` set the cut-off (default: the router's own threshold).
+    Two children, with a two-model ``core.Router`` (default: the bundled default router,
+    offline): ``strong=`` and ``weak=``, or ``models=``, a mapping whose keys are routes
+    (``"strong"``/``"weak"``) or the router's model names. ``threshold`` or ``strong_share``
+    set the cut-off (default: the router's own threshold).
 
-    Per call (kwargs of ``invoke``/``stream``/``bind``): ``model="strong"|"weak"`` or a child's
-    name forces a route; ``threshold=`` / ``strong_share=`` override the cut-off. Both fields
+    N children, with a ``core.NWayRouter`` (``core=``, the router or the path of a saved one):
+    ``models=`` (or ``children=``) maps each of the router's model names to its child; the
+    router may know more models than there are children: calls are routed among the
+    children only. ``specs`` (a list of ``ModelSpec`` or a mapping of names to them, one per
+    child) price the children for routing; without it the router's own prices apply.
+    ``cost_weight`` (quality per USD given up), ``budget_per_1k`` (USD per 1,000 calls, on the
+    router's reference prompts) or ``min_quality`` (the cheapest child predicted to reach it)
+    set the trade-off (default: the router's own).
+
+    Per call (kwargs of ``invoke``/``stream``/``bind``): ``model=`` a route or a child's name
+    forces that child; ``threshold=`` / ``strong_share=`` (two-model) or ``cost_weight=`` /
+    ``budget_per_1k=`` / ``min_quality=`` (N-way) override the model's settings. The fields
     can also be made configurable with ``configurable_fields``.
 
     Routing reads the user turns only. Inside a tool-call turn (tool results or pending tool
     calls after the last user message) the call stays with the child that started the turn
     (reason ``"sticky: inside a tool-call turn"``), read back from the AI message's record.
 
-    The decision is recorded under ``response_metadata["winroute"]`` (the router's decision
-    plus ``child``, ``child_route``, ``child_model``, ``forced``, ``fallback``,
+    The decision is recorded under ``response_metadata["winroute"]`` (the router's decision,
+    with every candidate's predicted ``qualities``, ``costs`` and ``utilities`` for an N-way
+    router, plus ``child``, ``child_route``, ``child_model``, ``forced``, ``fallback``,
     ``fallback_from``, ``error``); the child's ``model_name`` and ``usage_metadata`` are kept.
     When streaming, the record is on the first chunk and ``model_name`` on one chunk.
 
     With ``fallback`` (default), a child that raises before answering (or before its first
-    streamed chunk) hands the call to the other child; an error after streaming started is
+    streamed chunk) hands the call to the next child: the other one, or with N children the
+    others by the decision's utility, best first. An error after streaming started is
     raised with a note, never swallowed. ``temperature`` / ``max_tokens``, when set, are
     passed to the chosen child as call kwargs; ``stop`` is the default stop list. The
     children's own callbacks, cache and ``output_version`` are not used: the router's are.
@@ -86,23 +112,41 @@ class RouterChatModel(BaseChatModel):
         llm = RouterChatModel(strong=ChatOpenAI(model="gpt-4o"), weak=ChatOpenAI(model="gpt-4o-mini"))
         answer = llm.invoke("Prove that sqrt(2) is irrational.")
         answer.response_metadata["winroute"]["child"]  # who answered; "reason" says why
+
+        llm = RouterChatModel(
+            core="router-nway",  # a saved core.NWayRouter, e.g. from `winroute train`
+            models={"gpt-4-1106-preview": ChatOpenAI(model="gpt-4-1106-preview"),
+                    "gpt-3.5-turbo-1106": ChatOpenAI(model="gpt-3.5-turbo-1106")},
+            cost_weight=50.0,
+        )
+        llm.invoke("Write a SQL query that finds duplicate emails.", min_quality=0.8)
         ```
     """
 
     strong: BaseChatModel | None = Field(default=None, exclude=True)
-    """The strong (expensive) child."""
+    """The strong (expensive) child of a two-model router."""
     weak: BaseChatModel | None = Field(default=None, exclude=True)
-    """The weak (cheap) child."""
+    """The weak (cheap) child of a two-model router."""
     models: dict[str, BaseChatModel] | None = Field(default=None, exclude=True)
-    """Alternatively, children by route or core model name (two entries)."""
-    core: Router | None = Field(default=None, exclude=True)
-    """The winroute router that decides (default: the bundled default router)."""
+    """Children by route or the router's model name (``children=`` is the same): two for a
+    two-model router, one or more for an N-way router."""
+    core: Union[Router, NWayRouter, None] = Field(default=None, exclude=True)
+    """The winroute router that decides, or the path of a saved one (``router=`` is the same;
+    default: the bundled default router)."""
+    specs: Optional[Union[list[ModelSpec], dict[str, ModelSpec]]] = Field(default=None, exclude=True)
+    """N-way: the children's prices (one ``ModelSpec`` per child); default: the router's own."""
     threshold: float | None = None
-    """Score at or above which a call goes strong (default: the router's own)."""
+    """Two-model: score at or above which a call goes strong (default: the router's own)."""
     strong_share: float | None = None
-    """Target share of strong calls, turned into a threshold on the router's reference scores."""
+    """Two-model: target share of strong calls, turned into a threshold on the router's reference scores."""
+    cost_weight: float | None = None
+    """N-way: quality given up per USD of expected cost (utility ``quality - cost_weight * cost``)."""
+    budget_per_1k: float | None = None
+    """N-way: USD per 1,000 calls, turned into a cost weight on the router's reference prompts."""
+    min_quality: float | None = None
+    """N-way: route to the cheapest child predicted to reach this quality (0 to 1)."""
     fallback: bool = True
-    """Whether a failing child hands the call to the other one."""
+    """Whether a failing child hands the call to another one."""
     streaming: bool = False
     """Whether ``invoke`` streams from the child under the hood."""
     temperature: float | None = None
@@ -112,14 +156,51 @@ class RouterChatModel(BaseChatModel):
     stop: list[str] | None = None
     """Default stop sequences."""
 
+    _routes: tuple[str, ...] = PrivateAttr(default=ROUTES)
     _children: dict[str, BaseChatModel] = PrivateAttr(default_factory=dict)
     _labels: dict[str, str] = PrivateAttr(default_factory=dict)
     _aliases: dict[str, set[str]] = PrivateAttr(default_factory=dict)
+    _nway: NWayRouter | None = PrivateAttr(default=None)
 
     # -- construction ----------------------------------------------------------------------
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_aliases(cls, data: Any) -> Any:
+        """``children=`` is ``models=`` and ``router=`` is ``core=``."""
+        if isinstance(data, dict):
+            data = dict(data)
+            for alias, field in _ALIASES:
+                if alias in data:
+                    if data.get(field) is not None:
+                        raise ValueError(f"give either {alias}= or {field}=, not both")
+                    data[field] = data.pop(alias)
+        return data
+
+    @field_validator("core", mode="before")
+    @classmethod
+    def _load_core(cls, value: Any) -> Any:
+        """A path names a saved router (two-model or N-way)."""
+        return load_router(value) if isinstance(value, (str, os.PathLike)) else value
+
     @model_validator(mode="after")
     def _resolve_children(self) -> Self:
         """Check the settings and map each route to its child and its name."""
+        if is_nway(self.core):
+            self._resolve_nway(self.core)  # type: ignore[arg-type]
+        else:
+            self._resolve_pair()
+        return self
+
+    def _resolve_pair(self) -> None:
+        """Two children, strong and weak, for a two-model router."""
+        if self.specs is not None:
+            raise ValueError("specs= price the children of an N-way router; give core= an N-way router (or its path)")
+        wrong = [k for k in NWAY_SETTINGS if getattr(self, k) is not None]
+        if wrong:
+            raise ValueError(
+                f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} for an N-way router; "
+                "a two-model router takes threshold or strong_share"
+            )
         if self.threshold is not None and self.strong_share is not None:
             raise ValueError("give either threshold or strong_share, not both")
         for name in ("threshold", "strong_share"):
@@ -142,6 +223,8 @@ class RouterChatModel(BaseChatModel):
         missing = [r for r in ROUTES if r not in given]
         if missing:
             raise ValueError(f"models= has no child for the {missing[0]} route (keys: {list(self.models or {})})")
+        self._routes = ROUTES
+        self._nway = None
         self._children = {route: given[route][1] for route in ROUTES}
         labels = {route: given[route][0] or delegate.model_name(given[route][1]) for route in ROUTES}
         if labels["strong"] == labels["weak"]:
@@ -150,7 +233,31 @@ class RouterChatModel(BaseChatModel):
         self._aliases = {
             route: {a for a in (labels[route], given[route][0], delegate.model_name(given[route][1])) if a} for route in ROUTES
         }
-        return self
+
+    def _resolve_nway(self, core: NWayRouter) -> None:
+        """N children named after the N-way router's models, priced by ``specs``."""
+        if self.strong is not None or self.weak is not None:
+            raise ValueError(
+                "strong= and weak= are the two children of a two-model router; with an N-way router give "
+                "models={model name: child, ...}"
+            )
+        if not self.models:
+            raise ValueError(
+                f"RouterChatModel with an N-way router needs models={{model name: child, ...}} "
+                f"(the router's models: {', '.join(core.models)})"
+            )
+        try:
+            keyed = child_models(core, list(self.models))
+        except UnknownModelError as exc:
+            raise ValueError(f"models=: {exc}") from None
+        router = priced(core, keyed, self.specs)
+        settings = {k: getattr(self, k) for k in (*BINARY_SETTINGS, *NWAY_SETTINGS)}
+        check_settings(router, settings, models=list(keyed.values()))
+        self._routes = tuple(keyed.values())
+        self._nway = router
+        self._children = {model: self.models[key] for key, model in keyed.items()}
+        self._labels = {model: key for key, model in keyed.items()}
+        self._aliases = {model: {key, model, delegate.model_name(self.models[key])} for key, model in keyed.items()}
 
     def _route_of_key(self, key: str) -> str:
         if key.strip().lower() in ROUTES:
@@ -164,13 +271,23 @@ class RouterChatModel(BaseChatModel):
             ) from exc
 
     @property
-    def router(self) -> Router:
-        """The core router in use (``core``, or the shared bundled default)."""
+    def router(self) -> Router | NWayRouter:
+        """The core router in use (``core``, or the shared bundled default).
+
+        With an N-way router and ``specs``, a view of ``core`` that prices the children by them.
+        """
+        if self._nway is not None:
+            return self._nway
         return self.core if self.core is not None else default_router()
 
     @property
+    def is_nway(self) -> bool:
+        """Whether this model routes among N children with an N-way router."""
+        return self._nway is not None
+
+    @property
     def children(self) -> dict[str, BaseChatModel]:
-        """The children by route."""
+        """The children by route (``"strong"``/``"weak"``, or the N-way router's model names)."""
         return dict(self._children)
 
     @property
@@ -179,22 +296,31 @@ class RouterChatModel(BaseChatModel):
         return dict(self._labels)
 
     def resolve(self, name: str) -> str:
-        """The route for ``"strong"``/``"weak"``, a child's name or model, or a core model name."""
+        """The route of a child: ``"strong"``/``"weak"``, a child's name or model, or a router model name."""
         key = str(name).strip()
-        if key.lower() in ROUTES:
+        if self._nway is None and key.lower() in ROUTES:
             return key.lower()
-        matches = [route for route in ROUTES if key in self._aliases[route]]
+        matches = [route for route in self._routes if key in self._aliases[route]]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            raise UnknownModelError(f"{name!r} names both children; use model='strong' or model='weak'")
+            if self._nway is None:
+                raise UnknownModelError(f"{name!r} names both children; use model='strong' or model='weak'")
+            raise UnknownModelError(f"{name!r} names several children ({', '.join(matches)}); use one of those names")
         try:
-            return self.router.resolve_route(key)
+            route = self.router.resolve_route(key)
         except UnknownModelError:
+            raise UnknownModelError(f"unknown route or model {name!r}; this router's children are {self._describe()}") from None
+        if route not in self._children:
             raise UnknownModelError(
-                f"unknown route or model {name!r}; this router's children are "
-                f"strong={self._labels['strong']!r}, weak={self._labels['weak']!r}"
-            ) from None
+                f"model {name!r} is known to the router but is not one of this model's children: {self._describe()}"
+            )
+        return route
+
+    def _describe(self) -> str:
+        if self._nway is None:
+            return f"strong={self._labels['strong']!r}, weak={self._labels['weak']!r}"
+        return ", ".join(repr(self._labels[r]) for r in self._routes)
 
     # -- LangChain identity ------------------------------------------------------------------
     @property
@@ -204,19 +330,32 @@ class RouterChatModel(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         router = self.router
-        params: dict[str, Any] = {
-            "router": router.name,
-            "router_models": {"strong": router.strong, "weak": router.weak},
-            "router_threshold": router.threshold,
-            "threshold": self.threshold,
-            "strong_share": self.strong_share,
-            "fallback": self.fallback,
-            "routes": dict(self._labels),
-            "children": {
+        params: dict[str, Any] = {"router": router.name}
+        if self._nway is None:
+            params.update(
+                router_models={"strong": router.strong, "weak": router.weak},  # type: ignore[union-attr]
+                router_threshold=router.threshold,  # type: ignore[union-attr]
+                threshold=self.threshold,
+                strong_share=self.strong_share,
+            )
+        else:
+            params.update(
+                router_models=list(router.models),
+                router_cost_weight=self._nway.cost_weight,
+                router_min_quality=self._nway.min_quality,
+                cost_weight=self.cost_weight,
+                budget_per_1k=self.budget_per_1k,
+                min_quality=self.min_quality,
+                specs={r: self._nway.specs[r].as_dict() for r in self._routes},
+            )
+        params.update(
+            fallback=self.fallback,
+            routes=dict(self._labels),
+            children={
                 route: {"_type": child._llm_type, **child._identifying_params}
                 for route, child in self._children.items()
             },
-        }
+        )
         params.update(self._default_kwargs())
         return params
 
@@ -229,7 +368,7 @@ class RouterChatModel(BaseChatModel):
             except UnknownModelError:
                 params["ls_model_name"] = model
         else:
-            params["ls_model_name"] = f"winroute:{self._labels['strong']}|{self._labels['weak']}"
+            params["ls_model_name"] = "winroute:" + "|".join(self._labels[r] for r in self._routes)
         temperature = kwargs.get("temperature", self.temperature)
         if isinstance(temperature, (int, float)):
             params["ls_temperature"] = temperature
@@ -247,12 +386,13 @@ class RouterChatModel(BaseChatModel):
     def _prepare(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> _Call:
         """Split router kwargs from child kwargs and decide where the call goes."""
         kwargs = dict(kwargs)
-        forced, threshold, strong_share = (kwargs.pop(k, None) for k in _ROUTER_KWARGS)
+        forced = kwargs.pop("model", None)
+        settings = {k: kwargs.pop(k, None) for k in _SETTINGS}
         tools, tool_choice, tool_options = (kwargs.pop(k, None) for k in _TOOL_KWARGS)
         for key in _STRUCTURED_KWARGS:
             kwargs.pop(key, None)
         spec = delegate.ToolSpec(list(tools), tool_choice, dict(tool_options or {})) if tools else None
-        decision = self._decide(messages, forced, threshold, strong_share)
+        decision = self._decide(messages, forced, settings)
         return _Call(
             decision,
             forced is not None,
@@ -261,9 +401,13 @@ class RouterChatModel(BaseChatModel):
             spec,
         )
 
-    def _decide(
-        self, messages: list[BaseMessage], forced: Any, threshold: float | None, strong_share: float | None
-    ) -> RouteDecision:
+    def _settings(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The call's routing settings when it gives any, else this model's."""
+        if all(v is None for v in given.values()):
+            given = {k: getattr(self, k) for k in _SETTINGS}
+        return check_settings(self.router, given, validate=False)  # the router checks the values
+
+    def _decide(self, messages: list[BaseMessage], forced: Any, given: Mapping[str, Any]) -> RouteDecision:
         router = self.router
         if not messages:
             raise InvalidConversationError("cannot route an empty conversation (no messages)")
@@ -272,18 +416,23 @@ class RouterChatModel(BaseChatModel):
             return RouteDecision(
                 router.model_for(route), route, math.nan, math.nan, f"forced: model={forced!r}", False, router.name
             )
-        if threshold is None and strong_share is None:
-            threshold, strong_share = self.threshold, self.strong_share
+        settings = self._settings(given)
+        if self._nway is not None:
+            settings["models"] = list(self._routes)
         try:
-            return router.route(to_conversation(messages), threshold=threshold, strong_share=strong_share)
+            decision = router.route(to_conversation(messages), **settings)
         except InvalidConversationError as exc:
-            raise InvalidConversationError(
-                f"{exc}; pass model='strong' or model='weak' to choose a child without routing"
-            ) from exc
+            hint = "model='strong' or model='weak'" if self._nway is None else "model=<a child's name>"
+            raise InvalidConversationError(f"{exc}; pass {hint} to choose a child without routing") from exc
+        if decision.route not in self._children:  # only a sticky route recorded by another model can do this
+            raise UnknownModelError(
+                f"the router chose {decision.route!r} ({decision.reason}), which is not one of this model's "
+                f"children: {self._describe()}"
+            )
+        return decision
 
     def _candidates(self, call: _Call) -> list[str]:
-        first = call.decision.route
-        return [first, *(r for r in ROUTES if r != first)] if self.fallback else [first]
+        return fallback_order(call.decision, self._routes) if self.fallback else [call.decision.route]
 
     def _record(self, call: _Call, route: str, failures: list[tuple[str, Exception]]) -> dict[str, Any]:
         record = decision_record(call.decision)
@@ -305,8 +454,8 @@ class RouterChatModel(BaseChatModel):
             raise exhausted(failures, self._labels)
         nxt = candidates[len(failures)]
         logger.warning(
-            "winroute: %s child %r failed (%s); falling back to %s child %r",
-            route, self._labels[route], describe(exc), nxt, self._labels[nxt],
+            "winroute: %s failed (%s); falling back to %s",
+            who(route, self._labels[route]), describe(exc), who(nxt, self._labels[nxt]),
         )
 
     # -- generating --------------------------------------------------------------------------
@@ -469,18 +618,26 @@ class RouterChatModel(BaseChatModel):
     ) -> Runnable[Any, Any]:
         """Route whole chains with this model's router and settings (see ``route_runnable``).
 
-        Keys are routes, children's names or core model names; ``fallback`` defaults to this
-        model's setting.
+        Keys are routes, children's names or core model names (with an N-way router, any of
+        its models: the input is routed among the chains given); ``fallback`` defaults to
+        this model's setting.
         """
         return route_runnable(
             runnables,
             self.router,
-            threshold=self.threshold,
-            strong_share=self.strong_share,
+            **{k: getattr(self, k) for k in _SETTINGS},
             input_key=input_key,
             fallback=self.fallback if fallback is None else fallback,
-            resolve=self.resolve,
+            resolve=self._resolve_chain_key,
         )
+
+    def _resolve_chain_key(self, key: str) -> str:
+        try:
+            return self.resolve(key)
+        except UnknownModelError:
+            if self._nway is None:
+                raise
+            return self._nway.resolve_route(key)
 
     # -- batching and token counting --------------------------------------------------------
     def batch(
@@ -519,14 +676,18 @@ class RouterChatModel(BaseChatModel):
             conversations.append(conversation)
         if len(conversations) > 1:
             try:
-                self.router.score(conversations)
+                if self._nway is None:
+                    self.router.score(conversations)  # type: ignore[union-attr]
+                else:
+                    k = self._nway.last_k_user_turns
+                    self._nway.embedder.embed([routing_input(c, last_k_user_turns=k).text for c in conversations])
             except Exception:  # noqa: BLE001 - warming is best effort
                 logger.debug("winroute: warming the embedding cache failed", exc_info=True)
 
     def get_num_tokens_from_messages(self, messages: list[BaseMessage], tools: Sequence[Any] | None = None) -> int:
-        """Counted by the strong child (the one whose context window usually matters)."""
-        return self._children["strong"].get_num_tokens_from_messages(messages, tools=tools)
+        """Counted by the strong child (the one whose context window usually matters); N-way: the first child."""
+        return self._children[self._routes[0]].get_num_tokens_from_messages(messages, tools=tools)
 
     def get_token_ids(self, text: str) -> list[int]:
-        """Tokenised by the strong child."""
-        return self._children["strong"].get_token_ids(text)
+        """Tokenised by the strong child; N-way: the first child."""
+        return self._children[self._routes[0]].get_token_ids(text)

@@ -10,6 +10,11 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def who(route: str, label: str) -> str:
+    """``"the weak child 'gpt-4o-mini'"``; N-way routes are model names: ``"the child 'mistral-7b-chat'"``."""
+    return f"the child {label!r}" if route == label else f"the {route} child {label!r}"
+
+
 def _note(exc: BaseException, note: str) -> None:
     if hasattr(exc, "add_note"):  # Python >= 3.11
         exc.add_note(note)
@@ -21,8 +26,8 @@ def exhausted(failures: list[tuple[str, Exception]], labels: Mapping[str, str]) 
     for other, exc in failures[1:]:
         _note(
             first,
-            f"winroute: fallback from the {route} child {labels[route]!r} to the {other} child "
-            f"{labels[other]!r} failed too: {describe(exc)}",
+            f"winroute: fallback from {who(route, labels[route])} to {who(other, labels[other])} "
+            f"failed too: {describe(exc)}",
         )
     return first
 
@@ -31,6 +36,6 @@ def note_interrupted(exc: Exception, route: str, label: str, delivered: int) -> 
     """Mark an error raised after streaming started (no fallback is possible then)."""
     _note(
         exc,
-        f"winroute: the {route} child {label!r} failed after {delivered} chunk(s) had been streamed; "
+        f"winroute: {who(route, label)} failed after {delivered} chunk(s) had been streamed; "
         "no fallback, since part of its answer was already delivered",
     )

@@ -1,6 +1,8 @@
 """RouterLLM: a LlamaIndex ``FunctionCallingLLM`` that sends each call to one of its child LLMs.
 
-For every call the ``core`` router scores the conversation's user turns and picks a child;
+Two children (strong/weak) with a two-model ``core.Router``, or N children named after the
+models of a ``core.NWayRouter``. For every call the ``core`` router scores the
+conversation's user turns and picks a child;
 the call (with its tools, if any) goes to that child's own methods, and the decision is
 recorded in ``additional_kwargs[ROUTER_KEY]`` of the response, of every stream chunk and
 of the response message, and fired as a ``RouteDecisionEvent``.
@@ -8,8 +10,9 @@ of the response message, and fired as a ``RouteDecisionEvent``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -28,7 +31,8 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM, ToolSelection
 
-from core import Conversation, RouteDecision, Router
+from core import Conversation, ModelSpec, NWayRouter, RouteDecision, Router, load_router
+from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, fallback_order, is_nway, priced
 
 from .events import RouteFallbackEvent, dispatcher
 from .messages import ROUTER_KEY, decision_record, has_tool_calls, router_record, strip_router_metadata, to_conversation
@@ -39,18 +43,32 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 _TOOL_ONLY_KWARGS = ("allow_parallel_tool_calls", "tool_required", "verbose")
+_SETTINGS = (*BINARY_SETTINGS, *NWAY_SETTINGS)
 
 
 class RouterLLM(FunctionCallingLLM):
-    """Routes every chat/complete call between child LLMs with a winroute ``core.Router``.
+    """Routes every chat/complete call between child LLMs with a winroute router.
 
-    Built like ``RouterChatModel``: ``RouterLLM(strong=llm_a, weak=llm_b)`` or
+    Built like ``RouterChatModel``. Two children with a two-model ``core.Router`` (default:
+    the bundled default): ``RouterLLM(strong=llm_a, weak=llm_b)`` or
     ``RouterLLM(models={"gpt-4-1106-preview": llm_a, "mixtral-8x7b-instruct-v0.1": llm_b})``
-    (keys are routes or the router's model names). ``core`` is the deciding router (default:
-    the bundled default); ``threshold`` or ``strong_share`` override its cut-off. With
-    ``fallback`` a child that raises before producing output hands the call to the other
-    child, and the record says so. Children and router are excluded from serialization
-    and repr (children may hold API keys).
+    (keys are routes or the router's model names); ``threshold`` or ``strong_share``
+    override its cut-off.
+
+    N children with a ``core.NWayRouter`` (``core=`` the router or the path of a saved one):
+    ``models=`` (or ``children=``) maps the router's model names to child LLMs; calls are
+    routed among the children only. ``specs`` (one ``ModelSpec`` per child) price them for
+    routing (default: the router's prices); ``cost_weight``, ``budget_per_1k`` or
+    ``min_quality`` set the quality/cost trade-off (default: the router's own).
+
+    Per call, the same settings can be given as kwargs of ``chat``/``complete``/``stream_*``
+    and their async forms (``llm.complete(prompt, cost_weight=100.0)``); they are not passed
+    to the child. With ``fallback`` a child that raises before producing output hands the
+    call to the next child (N-way: the others by the decision's utility, best first), and
+    the record says so. Every decision, with each candidate's predicted quality, cost and
+    utility for an N-way router, is in ``additional_kwargs["winroute"]`` and fired as a
+    ``RouteDecisionEvent``. Children and router are excluded from serialization and repr
+    (children may hold API keys).
     """
 
     strong: Optional[Any] = Field(default=None, exclude=True, repr=False, description="the strong child LLM")
@@ -59,14 +77,28 @@ class RouterLLM(FunctionCallingLLM):
         default=None, exclude=True, repr=False, description="alternatively: children by route or model name"
     )
     core: Optional[Any] = Field(
-        default=None, exclude=True, repr=False, description="the core.Router deciding (None: bundled default)"
+        default=None, exclude=True, repr=False,
+        description="the core.Router or core.NWayRouter deciding (None: bundled default)",
+    )
+    specs: Optional[Any] = Field(
+        default=None, exclude=True, repr=False, description="N-way: the children's ModelSpecs (None: the router's)"
     )
     threshold: Optional[float] = Field(default=None, description="score cut-off; None: the router's own")
     strong_share: Optional[float] = Field(default=None, description="target share of strong calls")
+    cost_weight: Optional[float] = Field(
+        default=None, description="N-way: quality given up per USD of expected cost; None: the router's own"
+    )
+    budget_per_1k: Optional[float] = Field(
+        default=None, description="N-way: USD per 1,000 calls, turned into a cost weight on the router's reference prompts"
+    )
+    min_quality: Optional[float] = Field(
+        default=None, description="N-way: route to the cheapest child predicted to reach this quality"
+    )
     fallback: bool = Field(default=True, description="retry on another child when the chosen one raises")
 
     _children: Dict[str, LLM] = PrivateAttr(default_factory=dict)
     _routes: Dict[str, str] = PrivateAttr(default_factory=dict)
+    _nway: Optional[NWayRouter] = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -74,41 +106,87 @@ class RouterLLM(FunctionCallingLLM):
         strong: Optional[LLM] = None,
         weak: Optional[LLM] = None,
         models: Optional[Mapping[str, LLM]] = None,
-        core: Optional[Router] = None,
+        core: Optional[Union[Router, NWayRouter, str, os.PathLike]] = None,
+        specs: Optional[Union[Sequence[ModelSpec], Mapping[str, ModelSpec]]] = None,
         threshold: Optional[float] = None,
         strong_share: Optional[float] = None,
+        cost_weight: Optional[float] = None,
+        budget_per_1k: Optional[float] = None,
+        min_quality: Optional[float] = None,
         fallback: bool = True,
+        children: Optional[Mapping[str, LLM]] = None,
+        router: Optional[Union[Router, NWayRouter, str, os.PathLike]] = None,
         **kwargs: Any,
     ) -> None:
+        if children is not None:
+            if models is not None:
+                raise ValueError("give either children= or models=, not both")
+            models = children
+        if router is not None:
+            if core is not None:
+                raise ValueError("give either router= or core=, not both")
+            core = router
+        if isinstance(core, (str, os.PathLike)):
+            core = load_router(core)
+        nway = is_nway(core)
         if models is not None and (strong is not None or weak is not None):
             raise ValueError("give either strong= and weak=, or models=, not both")
+        if nway and (strong is not None or weak is not None):
+            raise ValueError(
+                "strong= and weak= are the two children of a two-model router; with an N-way router give "
+                "models={model name: llm, ...}"
+            )
         if models is None:
+            if nway:
+                raise ValueError(
+                    f"RouterLLM with an N-way router needs models={{model name: llm, ...}} "
+                    f"(the router's models: {', '.join(core.models)})"  # type: ignore[union-attr]
+                )
             if strong is None or weak is None:
                 raise ValueError("RouterLLM needs two children: strong= and weak=, or models={...}")
-            children = {"strong": strong, "weak": weak}
+            given = {"strong": strong, "weak": weak}
         else:
-            children = dict(models)
-        for name, child in children.items():
+            given = dict(models)
+        for name, child in given.items():
             if not isinstance(child, LLM):
                 raise TypeError(f"child {name!r} must be a LlamaIndex LLM, got {type(child).__name__}")
+        if specs is not None and not nway:
+            raise ValueError("specs= price the children of an N-way router; give core= an N-way router (or its path)")
         super().__init__(
             strong=strong,
             weak=weak,
-            models=None if models is None else children,
+            models=None if models is None else given,
             core=core,
+            specs=specs,
             threshold=threshold,
             strong_share=strong_share,
+            cost_weight=cost_weight,
+            budget_per_1k=budget_per_1k,
+            min_quality=min_quality,
             fallback=fallback,
             **kwargs,
         )
-        self._routes = match_names(self.router, list(children), "child")
-        self.router.threshold_for(threshold=threshold, strong_share=strong_share)  # validate now, not per call
-        self._children = children
+        self._routes = match_names(self.router, list(given), "child")
+        if nway:
+            self._nway = priced(core, self._routes, specs)  # type: ignore[arg-type]
+        settings = {k: getattr(self, k) for k in _SETTINGS}
+        check_settings(self.router, settings, models=list(self._routes.values()) if nway else None)  # fail now
+        self._children = given
 
     @property
     def router(self) -> Router:
-        """The core router in use (``core``, or the shared bundled default)."""
+        """The core router in use (``core``, or the shared bundled default).
+
+        With an N-way router and ``specs``, a view of ``core`` that prices the children by them.
+        """
+        if self._nway is not None:
+            return self._nway  # type: ignore[return-value]
         return self.core if self.core is not None else default_router()
+
+    @property
+    def is_nway(self) -> bool:
+        """Whether this LLM routes among N children with an N-way router."""
+        return self._nway is not None
 
     @property
     def children(self) -> Dict[str, LLM]:
@@ -139,12 +217,23 @@ class RouterLLM(FunctionCallingLLM):
         )
 
     # -- routing ---------------------------------------------------------------------------
-    def _route(self, conversation: Conversation) -> tuple[RouteDecision, str]:
-        decision = decide(self.router, conversation, threshold=self.threshold, strong_share=self.strong_share)
+    def _settings(self, kwargs: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+        """The call's routing settings (popped from its kwargs; this LLM's when it gives none) and the rest."""
+        rest = dict(kwargs)
+        given = {k: rest.pop(k, None) for k in _SETTINGS}
+        if all(v is None for v in given.values()):
+            given = {k: getattr(self, k) for k in _SETTINGS}
+        settings = check_settings(self.router, given, validate=False)  # the router checks the values
+        if self._nway is not None:
+            settings["models"] = list(self._routes.values())
+        return settings, rest
+
+    def _route(self, conversation: Conversation, settings: Dict[str, Any]) -> tuple[RouteDecision, str]:
+        decision = decide(self.router, conversation, **settings)
         return decision, self._announce(decision)
 
-    async def _aroute(self, conversation: Conversation) -> tuple[RouteDecision, str]:
-        decision = await adecide(self.router, conversation, threshold=self.threshold, strong_share=self.strong_share)
+    async def _aroute(self, conversation: Conversation, settings: Dict[str, Any]) -> tuple[RouteDecision, str]:
+        decision = await adecide(self.router, conversation, **settings)
         return decision, self._announce(decision)
 
     def _announce(self, decision: RouteDecision) -> str:
@@ -152,10 +241,12 @@ class RouterLLM(FunctionCallingLLM):
         emit_decision(decision, chosen, "llm")
         return chosen
 
-    def _candidates(self, chosen: str) -> list[str]:
+    def _candidates(self, decision: RouteDecision, chosen: str) -> list[str]:
         if not self.fallback:
             return [chosen]
-        return [chosen, *(name for name in self._children if name != chosen)]
+        names = {route: name for name, route in self._routes.items()}
+        order = fallback_order(decision, [self._routes[name] for name in self._children])
+        return [chosen, *(names[route] for route in order if names[route] != chosen)]
 
     def _failed(
         self, decision: RouteDecision, candidates: list[str], i: int, exc: Exception, failures: list
@@ -186,7 +277,7 @@ class RouterLLM(FunctionCallingLLM):
         return record
 
     def _run(self, decision: RouteDecision, chosen: str, call: Callable[[LLM], R]) -> tuple[R, dict[str, Any]]:
-        candidates, failures = self._candidates(chosen), []
+        candidates, failures = self._candidates(decision, chosen), []
         for i, name in enumerate(candidates):
             try:
                 result = call(self._children[name])
@@ -199,7 +290,7 @@ class RouterLLM(FunctionCallingLLM):
     async def _arun(
         self, decision: RouteDecision, chosen: str, call: Callable[[LLM], Awaitable[R]]
     ) -> tuple[R, dict[str, Any]]:
-        candidates, failures = self._candidates(chosen), []
+        candidates, failures = self._candidates(decision, chosen), []
         for i, name in enumerate(candidates):
             try:
                 result = await call(self._children[name])
@@ -213,7 +304,7 @@ class RouterLLM(FunctionCallingLLM):
         self, decision: RouteDecision, chosen: str, start: Callable[[LLM], Iterator[R]], mark: Callable[[R, dict], R]
     ) -> Iterator[R]:
         """Stream from the chosen child; fall back only while nothing has been yielded."""
-        candidates = self._candidates(chosen)
+        candidates = self._candidates(decision, chosen)
 
         def gen() -> Iterator[R]:
             failures: list = []
@@ -241,7 +332,7 @@ class RouterLLM(FunctionCallingLLM):
         start: Callable[[LLM], Awaitable[AsyncIterator[R]]],
         mark: Callable[[R, dict], R],
     ) -> AsyncIterator[R]:
-        candidates = self._candidates(chosen)
+        candidates = self._candidates(decision, chosen)
 
         async def gen() -> AsyncIterator[R]:
             failures: list = []
@@ -265,7 +356,8 @@ class RouterLLM(FunctionCallingLLM):
     # -- chat --------------------------------------------------------------------------------
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        decision, chosen = self._route(to_conversation(messages))
+        settings, kwargs = self._settings(kwargs)
+        decision, chosen = self._route(to_conversation(messages), settings)
         clean, (tools, rest) = strip_router_metadata(messages), _split_tools(kwargs)
 
         def call(child: LLM) -> ChatResponse:
@@ -278,7 +370,8 @@ class RouterLLM(FunctionCallingLLM):
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        decision, chosen = await self._aroute(to_conversation(messages))
+        settings, kwargs = self._settings(kwargs)
+        decision, chosen = await self._aroute(to_conversation(messages), settings)
         clean, (tools, rest) = strip_router_metadata(messages), _split_tools(kwargs)
 
         async def call(child: LLM) -> ChatResponse:
@@ -291,7 +384,8 @@ class RouterLLM(FunctionCallingLLM):
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        decision, chosen = self._route(to_conversation(messages))
+        settings, kwargs = self._settings(kwargs)
+        decision, chosen = self._route(to_conversation(messages), settings)
         clean, (tools, rest) = strip_router_metadata(messages), _split_tools(kwargs)
 
         def start(child: LLM) -> ChatResponseGen:
@@ -303,7 +397,8 @@ class RouterLLM(FunctionCallingLLM):
 
     @llm_chat_callback()
     async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
-        decision, chosen = await self._aroute(to_conversation(messages))
+        settings, kwargs = self._settings(kwargs)
+        decision, chosen = await self._aroute(to_conversation(messages), settings)
         clean, (tools, rest) = strip_router_metadata(messages), _split_tools(kwargs)
 
         async def start(child: LLM) -> ChatResponseAsyncGen:
@@ -316,13 +411,15 @@ class RouterLLM(FunctionCallingLLM):
     # -- complete ----------------------------------------------------------------------------
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        decision, chosen = self._route(prompt)
+        settings, kwargs = self._settings(kwargs)
+        decision, chosen = self._route(prompt, settings)
         response, record = self._run(decision, chosen, lambda c: c.complete(prompt, formatted=formatted, **kwargs))
         return _mark_completion(response, record)
 
     @llm_completion_callback()
     async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        decision, chosen = await self._aroute(prompt)
+        settings, kwargs = self._settings(kwargs)
+        decision, chosen = await self._aroute(prompt, settings)
 
         async def call(child: LLM) -> CompletionResponse:
             return await child.acomplete(prompt, formatted=formatted, **kwargs)
@@ -332,7 +429,8 @@ class RouterLLM(FunctionCallingLLM):
 
     @llm_completion_callback()
     def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
-        decision, chosen = self._route(prompt)
+        settings, kwargs = self._settings(kwargs)
+        decision, chosen = self._route(prompt, settings)
         return self._run_stream(  # type: ignore[return-value]
             decision, chosen, lambda c: c.stream_complete(prompt, formatted=formatted, **kwargs), _mark_completion
         )
@@ -341,7 +439,8 @@ class RouterLLM(FunctionCallingLLM):
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
-        decision, chosen = await self._aroute(prompt)
+        settings, kwargs = self._settings(kwargs)
+        decision, chosen = await self._aroute(prompt, settings)
 
         async def start(child: LLM) -> CompletionResponseAsyncGen:
             return await child.astream_complete(prompt, formatted=formatted, **kwargs)

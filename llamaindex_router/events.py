@@ -46,6 +46,21 @@ class RouteDecisionEvent(BaseEvent):
     def reason(self) -> str:
         return str(self.decision.get("reason"))
 
+    @property
+    def qualities(self) -> Dict[str, Optional[float]]:
+        """N-way: each candidate model's predicted quality (empty for a two-model router)."""
+        return dict(self.decision.get("qualities") or {})
+
+    @property
+    def costs(self) -> Dict[str, Optional[float]]:
+        """N-way: each candidate model's expected cost, USD per call."""
+        return dict(self.decision.get("costs") or {})
+
+    @property
+    def utilities(self) -> Dict[str, Optional[float]]:
+        """N-way: each candidate model's utility (``None`` for a model the prompt does not fit)."""
+        return dict(self.decision.get("utilities") or {})
+
 
 class RouteFallbackEvent(BaseEvent):
     """The chosen child raised before producing output; the call moves to another child."""

@@ -1,19 +1,22 @@
 """The thin layer both adapters share: the default router, route names, one decision per call.
 
-No routing logic lives here: decisions come from ``core.Router.route``; this module only
-maps the names users give (children, choices) to the router's routes and reports decisions.
+No routing logic lives here: decisions come from ``core.Router.route`` (or
+``core.NWayRouter.route``); this module only maps the names users give (children, choices)
+to the router's routes and reports decisions.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from typing import Optional
+from typing import Any, Optional
 
 from core import Conversation, RouteDecision, Router, UnknownModelError, default_router
+from core.nway_children import child_models, is_nway
 
 from .events import RouteDecisionEvent, dispatcher
 from .messages import decision_record
+
 
 def router_routes(router: Router) -> list[str]:
     """The router's routes, in the order of ``router.models`` (strong first for a binary router)."""
@@ -31,7 +34,13 @@ def route_of(router: Router, name: Optional[str]) -> Optional[str]:
 
 
 def match_names(router: Router, names: Sequence[str], what: str) -> dict[str, str]:
-    """Map each of ``names`` (children) to the route it serves; every route needs exactly one."""
+    """Map each of ``names`` (children) to the route it serves; every route needs exactly one.
+
+    With an N-way router each name must be one of its models, and the router may know more
+    models than there are names (calls are then routed among the names' models).
+    """
+    if is_nway(router):
+        return child_models(router, names, what, "children" if what == "child" else f"{what}s")
     routes: dict[str, str] = {}
     for name in names:
         route = route_of(router, name)
@@ -61,26 +70,15 @@ def pick(routes: Mapping[str, str], decision: RouteDecision) -> str:
     raise UnknownModelError(f"nothing serves route {decision.route!r} (model {decision.model!r})")
 
 
-def decide(
-    router: Router,
-    conversation: Conversation,
-    *,
-    threshold: Optional[float],
-    strong_share: Optional[float],
-) -> RouteDecision:
-    """``router.route`` with the adapter's threshold or strong share."""
-    return router.route(conversation, threshold=threshold, strong_share=strong_share)
+def decide(router: Router, conversation: Conversation, **settings: Any) -> RouteDecision:
+    """``router.route`` with the adapter's settings (threshold or strong share; N-way: cost
+    weight, budget or minimum quality, and the models to choose among)."""
+    return router.route(conversation, **settings)
 
 
-async def adecide(
-    router: Router,
-    conversation: Conversation,
-    *,
-    threshold: Optional[float],
-    strong_share: Optional[float],
-) -> RouteDecision:
+async def adecide(router: Router, conversation: Conversation, **settings: Any) -> RouteDecision:
     """``decide`` off the event loop (the first call loads the encoder)."""
-    return await asyncio.to_thread(decide, router, conversation, threshold=threshold, strong_share=strong_share)
+    return await asyncio.to_thread(decide, router, conversation, **settings)
 
 
 def emit_decision(decision: RouteDecision, child: Optional[str], source: str) -> None:

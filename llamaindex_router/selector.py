@@ -2,12 +2,15 @@
 
 Choices are matched to the router's routes by ``ToolMetadata.name`` ("strong", "weak" or
 a model name) or, when no choice is named so, by position (``router.models`` order:
-strong first). The query text is scored once with the ``core`` router.
+strong first). With an N-way router, choices named after some of its models are chosen
+among (one of N); unnamed choices stand for all its models, in order. The query text is
+scored once with the ``core`` router.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence
+import os
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from llama_index.core.base.base_selector import BaseSelector, MultiSelection, SingleSelection
 from llama_index.core.bridge.pydantic import Field
@@ -15,7 +18,8 @@ from llama_index.core.prompts.mixin import PromptDictType
 from llama_index.core.schema import QueryBundle
 from llama_index.core.tools.types import ToolMetadata
 
-from core import RouteDecision, Router
+from core import NWayRouter, RouteDecision, Router, load_router
+from core.nway_children import check_settings, is_nway
 
 from .messages import decision_record
 from .routing import adecide, decide, default_router, emit_decision, route_of, router_routes
@@ -25,10 +29,13 @@ class RouterSelection(MultiSelection):
     """A ``SelectorResult`` with one selection plus the routing decision behind it."""
 
     model: str = Field(description="the router's model for the chosen route")
-    route: str = Field(description="the chosen route")
-    score: Optional[float] = Field(default=None, description="the router's score for the query")
-    threshold: float = Field(description="the cut-off the score was compared with")
+    route: str = Field(description="the chosen route (N-way: the chosen model)")
+    score: Optional[float] = Field(default=None, description="the router's score for the query (N-way: the chosen model's quality)")
+    threshold: Optional[float] = Field(default=None, description="the cut-off the score was compared with (None for N-way)")
     choice: Optional[str] = Field(default=None, description="name of the chosen choice, if it has one")
+    qualities: Dict[str, Optional[float]] = Field(default_factory=dict, description="N-way: each candidate's predicted quality")
+    costs: Dict[str, Optional[float]] = Field(default_factory=dict, description="N-way: each candidate's expected USD per call")
+    utilities: Dict[str, Optional[float]] = Field(default_factory=dict, description="N-way: each candidate's utility")
     decision: Dict[str, Any] = Field(default_factory=dict, description="RouteDecision.as_dict()")
 
 
@@ -36,20 +43,41 @@ class RouterSelector(BaseSelector):
     """Selects the choice serving the route the ``core`` router picks for the query.
 
     ``RouterSelector()`` uses the bundled default router; give a ``core`` router and/or a
-    ``threshold`` or ``strong_share`` to change it. Sync and async.
+    ``threshold`` or ``strong_share`` to change it. With a ``core.NWayRouter`` (or the path
+    of a saved one), name the choices after its models: the query goes to the one the router
+    picks among them, as ``cost_weight``, ``budget_per_1k`` or ``min_quality`` trade quality
+    against cost. Sync and async.
     """
 
     def __init__(
         self,
-        core: Optional[Router] = None,
+        core: Optional[Union[Router, NWayRouter, str, os.PathLike]] = None,
         *,
         threshold: Optional[float] = None,
         strong_share: Optional[float] = None,
+        cost_weight: Optional[float] = None,
+        budget_per_1k: Optional[float] = None,
+        min_quality: Optional[float] = None,
     ) -> None:
-        self.core = core
+        self.core = load_router(core) if isinstance(core, (str, os.PathLike)) else core
         self.threshold = threshold
         self.strong_share = strong_share
-        self.router.threshold_for(threshold=threshold, strong_share=strong_share)  # validate now
+        self.cost_weight = cost_weight
+        self.budget_per_1k = budget_per_1k
+        self.min_quality = min_quality
+        check_settings(self.router, self._given())  # validate now
+
+    def _given(self) -> Dict[str, Any]:
+        return {
+            "threshold": self.threshold, "strong_share": self.strong_share,
+            "cost_weight": self.cost_weight, "budget_per_1k": self.budget_per_1k, "min_quality": self.min_quality,
+        }
+
+    def _settings(self, routes: Dict[str, int]) -> Dict[str, Any]:
+        settings = check_settings(self.router, self._given(), validate=False)
+        if is_nway(self.router):
+            settings["models"] = list(routes)
+        return settings
 
     @property
     def router(self) -> Router:
@@ -65,16 +93,26 @@ class RouterSelector(BaseSelector):
     def choice_routes(self, choices: Sequence[ToolMetadata]) -> Dict[str, int]:
         """Route -> index of the choice serving it (by name, else by position)."""
         routes = router_routes(self.router)
+        nway = is_nway(self.router)
         by_name: Dict[str, int] = {}
+        unnamed: List[str] = []
         for i, choice in enumerate(choices):
             route = route_of(self.router, choice.name)
             if route is None:
+                unnamed.append(repr(choice.name) if choice.name else f"#{i}")
                 continue
             if route in by_name:
                 raise ValueError(
                     f"choices {choices[by_name[route]].name!r} and {choice.name!r} both stand for route {route!r}"
                 )
             by_name[route] = i
+        if by_name and nway:
+            if unnamed:
+                raise ValueError(
+                    f"choice(s) {', '.join(unnamed)} name no model of the N-way router {self.router.name!r}; "
+                    f"name every choice after one of its models ({', '.join(routes)}) or none"
+                )
+            return by_name
         if by_name:
             missing = [r for r in routes if r not in by_name]
             if missing:
@@ -92,24 +130,29 @@ class RouterSelector(BaseSelector):
         name = choices[index].name
         emit_decision(decision, name or str(index), "selector")
         record = decision_record(decision)
+        if decision.route == decision.model:  # N-way: the route is the model
+            reason = f"{decision.reason} -> {decision.model}"
+        else:
+            reason = f"{decision.reason} -> {decision.route} ({decision.model})"
         return RouterSelection(
-            selections=[SingleSelection(index=index, reason=f"{decision.reason} -> {decision.route} ({decision.model})")],
+            selections=[SingleSelection(index=index, reason=reason)],
             model=decision.model,
             route=decision.route,
             score=record["score"],
-            threshold=decision.threshold,
+            threshold=record["threshold"],
             choice=name,
+            qualities=record.get("qualities") or {},
+            costs=record.get("costs") or {},
+            utilities=record.get("utilities") or {},
             decision=record,
         )
 
     def _select(self, choices: Sequence[ToolMetadata], query: QueryBundle) -> RouterSelection:
-        self.choice_routes(choices)  # bad choices fail before scoring
-        decision = decide(self.router, query.query_str, threshold=self.threshold, strong_share=self.strong_share)
+        routes = self.choice_routes(choices)  # bad choices fail before scoring
+        decision = decide(self.router, query.query_str, **self._settings(routes))
         return self._result(choices, decision)
 
     async def _aselect(self, choices: Sequence[ToolMetadata], query: QueryBundle) -> RouterSelection:
-        self.choice_routes(choices)
-        decision = await adecide(
-            self.router, query.query_str, threshold=self.threshold, strong_share=self.strong_share
-        )
+        routes = self.choice_routes(choices)
+        decision = await adecide(self.router, query.query_str, **self._settings(routes))
         return self._result(choices, decision)

@@ -32,3 +32,35 @@ def default_router():  # noqa: ANN201
     from core import default_router as shared
 
     return shared()
+
+
+NWAY_MODELS = ("gpt-4-1106-preview", "gpt-3.5-turbo-1106", "mixtral-8x7b-instruct-v0.1", "mistral-7b-chat")
+"""The N-way router's models: RouterBench-zs's best, two mid-priced ones and the cheapest."""
+
+
+@pytest.fixture(scope="session")
+def nway_router(default_router, data_dir):  # noqa: ANN001, ANN201
+    """A knn_quality N-way router (for the adapters' tests) trained on 200 real RouterBench-zs train prompts.
+
+    Stratified by task (ARC-Challenge, MBPP, Winogrande), seeded; priced by each model's mean
+    measured cost per call. It shares the default router's embedder (same encoder, one copy
+    in memory, cached embeddings): embedding the 200 prompts takes ~30-60 s on 2 cores.
+    """
+    import random
+    from collections import defaultdict
+
+    from core.costs import specs_from_costs
+    from core.nway_training import load_nway_source, outcome_data, train_nway_router
+
+    outcomes, _ = load_nway_source("routerbench_zs", "train", data_dir)
+    outcomes = [o for o in outcomes if o.model in NWAY_MODELS]
+    by_task: dict[str, dict[str, None]] = defaultdict(dict)
+    for o in outcomes:
+        by_task[o.prompt_id.split(":")[0]].setdefault(o.prompt)
+    rng = random.Random(0)
+    keep = set()
+    for task, n in (("arc_challenge_train", 70), ("mbpp_train", 60), ("winograde_train", 70)):
+        keep.update(rng.sample(sorted(by_task[task]), n))
+    data = outcome_data([o for o in outcomes if o.prompt in keep], default_router.embedder, list(NWAY_MODELS))
+    specs = specs_from_costs(data.models, data.costs)
+    return train_nway_router(data, specs, predictor="knn_quality", embedder=default_router.embedder, name="rb-zs-200")

@@ -93,3 +93,8 @@ class RecordingBindChatModel(FakeToolChatModel):
         self.bind_calls.append({"tools": list(tools), "tool_choice": tool_choice, **kwargs})
         kwargs.pop("parallel_tool_calls", None)
         return super().bind_tools(tools, tool_choice=tool_choice, **kwargs)
+
+
+# -- N-way: children of the router trained in tests/conftest.py (nway_router) ----------------------
+NWAY_CHILDREN = ("gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1", "mistral-7b-chat")
+"""The children: fewer than the router knows (calls are routed among these only)."""

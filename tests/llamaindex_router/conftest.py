@@ -1,4 +1,4 @@
-"""Fixtures for the LlamaIndex adapter tests (the bundled router comes from tests/conftest.py)."""
+"""Fixtures for the LlamaIndex adapter tests (the bundled and N-way routers come from tests/conftest.py)."""
 
 from __future__ import annotations
 

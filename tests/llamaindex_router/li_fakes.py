@@ -136,3 +136,8 @@ class KeyedLLM(MockLLM):
     """A child holding a credential, as provider LLMs do."""
 
     api_key: str = "sk-test-SECRET-123"
+
+
+# -- N-way: children of the router trained in tests/conftest.py (nway_router) ----------------------
+NWAY_CHILDREN = ("gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1", "mistral-7b-chat")
+"""The children: fewer than the router knows (calls are routed among these only)."""
