@@ -101,6 +101,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluation.nway import is_nway_benchmark, run_nway
+
+    nway = [b for b in args.benchmark if is_nway_benchmark(b)]
+    if nway:  # N-way (PROCEED): single models, oracle, random and quality routers on the cost-quality plane
+        if len(nway) != len(args.benchmark):
+            raise ValueError("evaluate the N-way benchmarks (routerbench-zs, llmrouter) in a command of their own")
+        run_nway(nway, routers=list(args.routers or []) + ([args.router] if args.router else []) or None,
+                 data_dir=args.data_dir, cache_dir=args.cache_dir, config=args.config, max_items=args.max_items,
+                 max_train=getattr(args, "max_train_items", None), seed=args.seed, out=args.out, plot=not args.no_plot)
+        return 0
     from .evaluation.protocols import IN_DOMAIN, OUT_OF_DOMAIN
     from .evaluation.runner import EvalSettings, Harness, write_report
 
@@ -238,7 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--benchmark", nargs="+", default=["gsm8k", "mmlu"], metavar="NAME_OR_PATH",
         help="gsm8k, mmlu, mt-bench (FastChat layout in --data-dir), or a JSONL/CSV of prompt x model "
-        "outcomes, or a FastChat question.jsonl folder (default: gsm8k mmlu)",
+        "outcomes, or a FastChat question.jsonl folder (default: gsm8k mmlu); or the N-way benchmarks "
+        "routerbench-zs and llmrouter (train on their train split, test on test; --routers knn_quality, "
+        "mlp_quality, 'kind:name=value,...' or saved N-way router directories; default: both predictors)",
     )
     p.add_argument(
         "--routers", nargs="+", metavar="ROUTER",
@@ -262,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weight of each in-domain battle: a number, or 'balanced' (default): the labels together "
                    "weigh as much as the whole training set")
     p.add_argument("--max-items", type=int, help="evaluate a seeded subsample of this many items (quick runs)")
+    p.add_argument("--max-train-items", type=int, metavar="N",
+                   help="N-way benchmarks: train on a seeded subsample of N train prompts (quick runs)")
     p.add_argument("--seeds", type=int, default=100, help="random-router seeds (default: 100)")
     p.add_argument("--similarity", action=argparse.BooleanOptionalAction, default=None,
                    help="benchmark-dataset similarity (default: when training data is loaded anyway)")

@@ -293,6 +293,17 @@ def render_markdown(
         for w in weights:
             label = w if isinstance(w, str) else f"{w:g}"
             out.append(f"| {label} | " + " | ".join(_f(ablation.get((b, w))) for b in benches) + " |")
+    out += [
+        "",
+        "## N-way routing (RouterBench-zs, LLMRouter)",
+        "",
+        "This page is the two-model (RouteLLM) evaluation. Routing among N models with per-model quality "
+        "predictors (PROCEED, issue 6) is evaluated on RouterBench's zero-shot split (11 models, per-call "
+        "costs) and LLMRouter (9 open models, token prices) by `winroute evaluate --benchmark routerbench-zs "
+        "llmrouter`: every single model, the oracle, random N-way and the kNN / MLP quality routers at a sweep "
+        "of cost weights on the cost-quality plane, with RouterBench's AIQ, against the aims of issue 6. "
+        "See [docs/nway.md](nway.md).",
+    ]
     out += ["", "## Per benchmark", ""]
     for r in reports:
         out += [f"### {r.benchmark}, {r.protocol}", ""]
