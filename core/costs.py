@@ -139,10 +139,20 @@ def specs_from_costs(models: Sequence[str], costs: np.ndarray, **overrides: Any)
 
 
 def specs_from_prices(
-    models: Sequence[str], prices: Mapping[str, tuple[float | None, float | None]], *, output_tokens: float = DEFAULT_OUTPUT_TOKENS
+    models: Sequence[str], prices: Mapping[str, Any], *, output_tokens: float = DEFAULT_OUTPUT_TOKENS
 ) -> list[ModelSpec]:
-    """Specs from token prices (USD per 1M input, output tokens), e.g. LLMRouter's ``default_llm.json``."""
-    missing = [m for m in models if m not in prices]
-    if missing:
-        raise ValueError(f"no prices for model(s) {missing}; priced: {', '.join(sorted(prices))}")
-    return [ModelSpec(m, input_price=prices[m][0], output_price=prices[m][1], output_tokens=output_tokens) for m in models]
+    """Specs from token prices in USD per 1M tokens: ``name -> (input, output)`` (LLMRouter's
+    ``default_llm.json``) or ``name -> ModelInfo`` (the arena price catalog, ``load_price_catalog``).
+
+    Names are matched through the model-name crosswalk; a model without both prices is an error.
+    """
+    from .data.models import canonical_model
+
+    table = {canonical_model(k): (v.input_price, v.output_price) if hasattr(v, "input_price") else tuple(v) for k, v in prices.items()}
+    out = []
+    for m in models:
+        price = table.get(canonical_model(m))
+        if price is None or price[0] is None or price[1] is None:
+            raise ValueError(f"no input and output price for model {m!r}; priced: {', '.join(sorted(k for k, v in table.items() if None not in v))}")
+        out.append(ModelSpec(m, input_price=price[0], output_price=price[1], output_tokens=output_tokens))
+    return out

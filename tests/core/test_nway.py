@@ -110,6 +110,20 @@ def test_model_spec_costs() -> None:
     assert ModelSpec("m", cost_per_call=1.0, context_window=300, output_tokens=100).fits(np.array([150, 250])).tolist() == [True, False]
 
 
+def test_specs_from_price_tables(data_dir: Path) -> None:
+    from core.costs import specs_from_prices
+    from core.data import load_llmrouter_prices, load_price_catalog
+
+    catalog = load_price_catalog(data_dir / "prices")
+    gpt4, mixtral = specs_from_prices(["gpt-4-1106-preview", "Mixtral-8x7B-Instruct-v0.1"], catalog)
+    assert (gpt4.input_price, gpt4.output_price) == (10.0, 30.0)
+    assert mixtral.name == "Mixtral-8x7B-Instruct-v0.1" and mixtral.input_price is not None
+    (gemma,) = specs_from_prices(["gemma-2-9b-it"], load_llmrouter_prices(data_dir / "llmrouter"))
+    assert gemma.cost(1000) == pytest.approx((1000 * 0.1 + 256 * 0.1) / 1e6)
+    with pytest.raises(ValueError, match="no input and output price for model 'no-such-model'"):
+        specs_from_prices(["no-such-model"], catalog)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
