@@ -315,6 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per request (default: 120)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_label)
+
+    from .adaptation.commands import add_commands
+
+    add_commands(sub)  # inspect, select, adapt, sketch (issue 8)
     return parser
 
 

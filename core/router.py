@@ -74,6 +74,7 @@ class Router:
         name: str = "winroute",
         metadata: Mapping[str, Any] | None = None,
         predictor_models: Mapping[str, str] | None = None,
+        prompt_sketch: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         self.predictor = predictor
         self.embedder = embedder if embedder is not None else make_embedder()
@@ -86,6 +87,8 @@ class Router:
         self.last_k_user_turns = last_k_user_turns
         self.name = name
         self.metadata = dict(metadata or {})
+        # compact sketch of the training prompts (core.adaptation.sketch), for `winroute inspect`
+        self.prompt_sketch = {k: np.asarray(v) for k, v in prompt_sketch.items()} if prompt_sketch else None
 
     # -- naming -------------------------------------------------------------------------------
     def _predictor_name(self, model: str) -> str:
@@ -214,6 +217,7 @@ class Router:
         directory.mkdir(parents=True, exist_ok=True)
         self.predictor.save(directory / "predictor")
         tensors = {} if self.reference_scores is None else {"reference_scores": self.reference_scores}
+        tensors.update({f"sketch.{k}": v for k, v in (self.prompt_sketch or {}).items()})
         checksum = write_tensors(directory / "router.safetensors", tensors) if tensors else None
         meta = {
             "format_version": FORMAT_VERSION,
@@ -241,9 +245,11 @@ class Router:
         check_format_version(meta, directory / "router.json")
         if list(meta.get("features", [])) != list(FEATURE_NAMES):
             raise ArtifactError(f"{directory}: artifact was built with other prompt features than this winroute's")
-        reference = None
+        tensors: dict[str, np.ndarray] = {}
         if meta.get("tensors_sha256"):
-            reference = read_tensors(directory / "router.safetensors", meta["tensors_sha256"])["reference_scores"]
+            tensors = read_tensors(directory / "router.safetensors", meta["tensors_sha256"])
+        reference = tensors.get("reference_scores")
+        sketch = {k[len("sketch.") :]: v for k, v in tensors.items() if k.startswith("sketch.")}
         predictor = Predictor.load(directory / "predictor")
         try:
             return cls(
@@ -257,6 +263,7 @@ class Router:
                 name=meta.get("name", "winroute"),
                 metadata=meta.get("metadata", {}),
                 predictor_models=meta.get("predictor_models") or {},
+                prompt_sketch=sketch or None,
             )
         except (KeyError, UnknownModelError, ValueError) as exc:
             raise ArtifactError(f"{directory}/router.json is inconsistent: {exc}") from exc

@@ -93,6 +93,9 @@ def train_router(
     est.fit(data)
     seconds = time.perf_counter() - started
     reference = est.predict(data.queries, aliases.get(strong, strong), aliases.get(weak, weak))
+    from .adaptation.sketch import build_sketch, sketch_meta  # lazy: core.adaptation imports this module
+
+    sketch = build_sketch(data.queries.embeddings)  # for `winroute inspect` (similarity to these prompts)
     router = Router(
         est, embedder, strong=strong, weak=weak, reference_scores=reference, name=name, predictor_models=aliases,
         metadata={
@@ -101,7 +104,9 @@ def train_router(
             "n_prompts": len(data.queries),
             "n_models": len(data.models),
             "fit_seconds": round(seconds, 1),
+            "prompt_sketch": sketch_meta(sketch),
         },
+        prompt_sketch=sketch.to_tensors(),
     )
     router.threshold = router.threshold_for(strong_share=strong_share)
     return router

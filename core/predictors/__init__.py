@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .adapted import AdaptedPredictor
 from .base import PairwiseData, Predictor, Queries
 from .mf import MFPredictor
 from .quality import OutcomeData, QualityPredictor
@@ -11,7 +12,7 @@ from .random import RandomPredictor
 from .sw_ranking import SWRankingPredictor
 
 PREDICTORS: dict[str, type[Predictor]] = {
-    cls.kind: cls for cls in (RandomPredictor, SWRankingPredictor, MFPredictor)
+    cls.kind: cls for cls in (RandomPredictor, SWRankingPredictor, MFPredictor, AdaptedPredictor)
 }
 QUALITY_PREDICTORS: dict[str, type[QualityPredictor]] = {
     cls.kind: cls for cls in (KNNQualityPredictor, MLPQualityPredictor)
@@ -19,6 +20,7 @@ QUALITY_PREDICTORS: dict[str, type[QualityPredictor]] = {
 
 __all__ = [
     "PREDICTORS",
+    "AdaptedPredictor",
     "QUALITY_PREDICTORS",
     "KNNQualityPredictor",
     "MFPredictor",

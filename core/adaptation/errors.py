@@ -1,0 +1,13 @@
+"""Errors of the adaptation workflow (inspect, select, adapt)."""
+
+from __future__ import annotations
+
+from ..errors import WinrouteError
+
+
+class AdaptationError(WinrouteError, ValueError):
+    """Bad input to inspect / select / adapt: empty prompts, unusable labels, a router lacking what is needed."""
+
+
+class MissingSketchError(AdaptationError):
+    """The router artifact stores no training-prompt sketch (saved before winroute kept one)."""

@@ -1,0 +1,178 @@
+"""Active selection: which unlabeled prompts to label next.
+
+Two things make a label useful to the adapted predictor (``core.predictors.adapted``): the prompt
+stands for many others (its kernel-kNN correction reaches them) and the router is unsure about it
+(its score is near the routing threshold, where a label can flip decisions). The selection:
+
+1. uncertainty ``u`` in [0, 1]: 1 at the threshold's rank among the pool's scores, falling linearly
+   to 0 at the far end of the ranking; the threshold is the router's own, with its rank clipped to
+   the pool's 20-80% quantiles (a router not calibrated to this traffic may put it at an extreme),
+   or the one sending ``strong_share`` of the pool strong;
+2. diversity: seeded spherical k-means splits the candidates into K clusters; when some prompts are
+   labeled already, they join the clustering and clusters holding one are skipped;
+3. from each cluster (largest first) the member with the highest ``(0.5 + u) * (1 + cos to centroid)``:
+   representative of its cluster, preferring uncertain ones.
+
+Same pool, scores, seed -> same selection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .clustering import spherical_kmeans, unit_rows
+from .errors import AdaptationError
+
+__all__ = ["Selection", "router_scores", "select_indices", "select_prompts", "threshold_quantile", "uncertainty"]
+
+QUANTILE_CLIP = (0.2, 0.8)
+
+
+def router_scores(router: Any, queries: Any) -> np.ndarray:
+    """The router's P(strong wins) for already encoded prompts (no second embedding pass)."""
+    names = router.predictor_models
+    scores = router.predictor.predict(queries, names.get(router.strong, router.strong), names.get(router.weak, router.weak))
+    return np.asarray(scores, dtype=np.float64)
+
+
+def threshold_quantile(scores: np.ndarray, threshold: float | None = None, *, strong_share: float | None = None) -> float:
+    """The threshold's rank in the pool (share of scores below it), clipped to 20-80%.
+
+    ``strong_share`` instead gives the threshold that sends that share of the pool strong (not clipped).
+    """
+    if strong_share is not None:
+        if not 0.0 <= strong_share <= 1.0:
+            raise AdaptationError(f"strong_share must be in [0, 1], got {strong_share}")
+        return 1.0 - float(strong_share)
+    if threshold is None:
+        return 0.5
+    below = float(np.mean(np.asarray(scores) < threshold))
+    return float(np.clip(below, *QUANTILE_CLIP))
+
+
+def uncertainty(scores: np.ndarray, quantile: float = 0.5) -> np.ndarray:
+    """1 at the threshold's rank, falling linearly with rank distance to 0 at the farther end."""
+    scores = np.asarray(scores, dtype=float)
+    if len(scores) == 0:
+        return np.zeros(0)
+    ranks = (np.argsort(np.argsort(scores, kind="stable"), kind="stable") + 0.5) / len(scores)
+    return 1.0 - np.abs(ranks - quantile) / max(quantile, 1.0 - quantile)
+
+
+def select_indices(
+    embeddings: np.ndarray,
+    scores: np.ndarray,
+    k: int,
+    *,
+    quantile: float = 0.5,
+    labeled: np.ndarray | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Indices of ``k`` rows of ``embeddings`` to label (see the module docstring), in pick order."""
+    x = unit_rows(embeddings)
+    n = len(x)
+    if k < 1:
+        raise AdaptationError(f"k must be >= 1, got {k}")
+    if len(scores) != n:
+        raise AdaptationError(f"{len(scores)} scores for {n} prompts")
+    if k >= n:
+        return np.arange(n)
+    weight = 0.5 + uncertainty(scores, quantile)
+    done = np.zeros((0, x.shape[1]), np.float32) if labeled is None or len(labeled) == 0 else unit_rows(labeled)
+    centroids, assignment = spherical_kmeans(np.concatenate([x, done]), k + len(done), seed=seed)
+    covered = set(assignment[n:].tolist())
+    assignment = assignment[:n]
+    sizes = np.bincount(assignment, minlength=len(centroids))
+    order = [c for c in np.argsort(-sizes, kind="stable") if sizes[c] > 0 and c not in covered]
+    picks: list[int] = []
+    for c in order[:k]:
+        members = np.flatnonzero(assignment == c)
+        merit = weight[members] * (1.0 + x[members] @ centroids[c])
+        picks.append(int(members[np.argmax(merit)]))
+    if len(picks) < k:  # fewer uncovered clusters than wanted: weighted farthest-first among the rest
+        picks += _farthest_first(x, weight, k - len(picks), np.concatenate([done, x[picks]]) if picks else done)
+    return np.asarray(picks, dtype=np.int64)
+
+
+def _farthest_first(x: np.ndarray, weight: np.ndarray, k: int, centers: np.ndarray) -> list[int]:
+    """Greedy weighted k-center: each pick maximises weight * (1 - cos to the nearest center)."""
+    dist = np.ones(len(x), np.float32) if len(centers) == 0 else 1.0 - (x @ centers.T).max(axis=1)
+    out: list[int] = []
+    taken = np.zeros(len(x), dtype=bool)
+    for _ in range(k):
+        merit = np.where(taken, -np.inf, np.maximum(dist, 0.0) * weight)
+        i = int(np.argmax(merit))
+        out.append(i)
+        taken[i] = True
+        dist = np.minimum(dist, 1.0 - x @ x[i])
+    return out
+
+
+@dataclass
+class Selection:
+    """Prompts picked for labeling, with why: their router score and uncertainty."""
+
+    indices: np.ndarray
+    prompts: list[str]
+    scores: np.ndarray
+    uncertainty: np.ndarray
+    quantile: float
+    n_pool: int
+    n_excluded: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def records(self) -> list[dict[str, Any]]:
+        """One JSON-ready dict per pick (``prompt``, ``index`` in the pool file, ``score``, ``uncertainty``)."""
+        return [
+            {"prompt": p, "index": int(i), "score": round(float(s), 6), "uncertainty": round(float(u), 4)}
+            for p, i, s, u in zip(self.prompts, self.indices, self.scores, self.uncertainty)
+        ]
+
+
+def select_prompts(
+    router: Any,
+    prompts: Sequence[str],
+    k: int,
+    *,
+    exclude: Sequence[str] = (),
+    seed: int = 0,
+    strong_share: float | None = None,
+) -> Selection:
+    """Pick ``k`` of ``prompts`` to label next for ``router`` (duplicates and ``exclude`` are skipped).
+
+    Already labeled prompts (``exclude``, and the labels an adapted router was fitted on) count as
+    covered: clusters around them are not picked again.
+    """
+    prompts = list(prompts)
+    if not prompts:
+        raise AdaptationError("no prompts to select from")
+    excluded = set(exclude)
+    first: dict[str, int] = {}
+    for i, p in enumerate(prompts):
+        if p not in excluded and p.strip():
+            first.setdefault(p, i)
+    pool = list(first.values())
+    if not pool:
+        raise AdaptationError("every prompt in the pool is already labeled (or empty)")
+    texts = [prompts[i] for i in pool]
+    queries = router.encode(texts)
+    scores = router_scores(router, queries)
+    quantile = threshold_quantile(scores, router.threshold, strong_share=strong_share)
+    labeled = [router.encode(sorted(excluded)).embeddings] if excluded else []
+    fitted = getattr(router.predictor, "label_embeddings_", None)
+    if fitted is not None:
+        labeled.append(np.asarray(fitted))
+    done = np.concatenate(labeled) if labeled else None
+    pick = select_indices(queries.embeddings, scores, min(k, len(pool)), quantile=quantile, labeled=done, seed=seed)
+    notes = []
+    if k > len(pool):
+        notes.append(f"asked for {k} prompts but only {len(pool)} unlabeled distinct prompts remain: all selected")
+    u = uncertainty(scores, quantile)
+    return Selection(
+        np.asarray([pool[i] for i in pick], dtype=np.int64), [texts[i] for i in pick], scores[pick], u[pick],
+        quantile, len(pool), len(prompts) - len(pool), notes,
+    )
