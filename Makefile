@@ -41,3 +41,13 @@ clean:
 bench-report: setup
 	BENCH_REPORT_COMMAND="make bench-report$(if $(BENCH_REPORT_ARGS), BENCH_REPORT_ARGS='$(BENCH_REPORT_ARGS)')" \
 		$(BIN)/python benchmarks/report.py $(BENCH_REPORT_ARGS)
+
+# N-way (PROCEED) report on RouterBench-zs and LLMRouter -> docs/nway/ (docs/nway.md quotes it).
+.PHONY: nway-report label-efficiency
+nway-report: setup
+	$(BIN)/winroute evaluate --benchmark routerbench-zs llmrouter \
+		--routers knn_quality:k=50,temperature=0.05 mlp_quality knn_quality mlp_quality:epochs=10 --out docs/nway
+
+# Label-efficiency curves (active vs random labels, GSM8K and MMLU) -> docs/adaptation/ and docs/adaptation.md.
+label-efficiency: setup
+	$(BIN)/python benchmarks/label_efficiency.py --refit
