@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import time
-import tomllib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -81,12 +80,9 @@ def outcome_data(outcomes: Iterable[Outcome], embedder: Embedder, models: Sequen
 
 def make_quality_predictor(kind: str, params: Mapping[str, Any] | None = None) -> QualityPredictor:
     """Instantiate a quality predictor by its registered kind."""
-    if kind not in QUALITY_PREDICTORS:
-        raise ValueError(f"unknown quality predictor {kind!r}; available: {', '.join(sorted(QUALITY_PREDICTORS))}")
-    try:
-        return QUALITY_PREDICTORS[kind](**dict(params or {}))
-    except TypeError as exc:
-        raise ValueError(f"bad parameters for quality predictor {kind!r}: {exc}") from exc
+    from .training import make_predictor
+
+    return make_predictor(kind, params, QUALITY_PREDICTORS)
 
 
 def train_nway_router(
@@ -150,13 +146,9 @@ class NWayRecipe:
 
 def load_nway_recipe(path: str | Path) -> NWayRecipe:
     """Read and validate an N-way TOML recipe; errors name the file and the key."""
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"recipe not found: {file}")
-    try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{file}: invalid TOML: {exc}") from exc
+    from .recipes import read_recipe
+
+    file, raw = read_recipe(path)
     if raw.get("kind") != "nway":
         raise ValueError(f"{file}: not an N-way recipe (expected kind = \"nway\")")
     for key in ("name", "source"):

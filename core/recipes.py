@@ -39,26 +39,25 @@ class RecipeConfig:
     path: str = ""
 
 
-def recipe_kind(path: str | Path) -> str:
-    """``"nway"`` for an N-way recipe (``kind = "nway"``), else ``"pairwise"``."""
+def read_recipe(path: str | Path) -> tuple[Path, dict[str, Any]]:
+    """A recipe file and its parsed TOML; errors name the file."""
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"recipe not found: {file}")
     try:
-        return str(tomllib.loads(file.read_text(encoding="utf-8")).get("kind", "pairwise"))
+        return file, tomllib.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{file}: invalid TOML: {exc}") from exc
+
+
+def recipe_kind(path: str | Path) -> str:
+    """``"nway"`` for an N-way recipe (``kind = "nway"``), else ``"pairwise"``."""
+    return str(read_recipe(path)[1].get("kind", "pairwise"))
 
 
 def load_config(path: str | Path) -> RecipeConfig:
     """Read and validate a TOML recipe; errors name the file and the offending key."""
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"recipe not found: {file}")
-    try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{file}: invalid TOML: {exc}") from exc
+    file, raw = read_recipe(path)
     for key in ("name", "strong", "weak"):
         if key not in raw:
             raise ValueError(f"{file}: missing required key {key!r}")

@@ -50,12 +50,12 @@ def pairwise_data(
     )
 
 
-def make_predictor(kind: str, params: Mapping[str, Any] | None = None) -> Predictor:
-    """Instantiate a predictor by its registered kind with constructor parameters."""
-    if kind not in PREDICTORS:
-        raise ValueError(f"unknown predictor {kind!r}; available: {', '.join(sorted(PREDICTORS))}")
+def make_predictor(kind: str, params: Mapping[str, Any] | None = None, registry: Mapping[str, type] = PREDICTORS) -> Any:
+    """Instantiate a predictor by its kind in ``registry`` (win predictors by default) with constructor parameters."""
+    if kind not in registry:
+        raise ValueError(f"unknown predictor {kind!r}; available: {', '.join(sorted(registry))}")
     try:
-        return PREDICTORS[kind](**dict(params or {}))
+        return registry[kind](**dict(params or {}))
     except TypeError as exc:
         raise ValueError(f"bad parameters for predictor {kind!r}: {exc}") from exc
 
