@@ -116,8 +116,10 @@ class Router:
 
     # -- scoring ------------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> Queries:
-        """Embed and featurise prompt texts."""
+        """Embed and featurise prompt texts (no embedding when the predictor reads the text itself)."""
         texts = list(texts)
+        if not self.predictor.uses_embeddings:
+            return Queries(np.zeros((len(texts), 0), dtype=np.float32), prompt_features(texts), texts)
         return Queries(self.embedder.embed(texts), prompt_features(texts), texts)
 
     def _texts(self, conversations: Sequence[Conversation]) -> list[str]:
@@ -194,6 +196,9 @@ class Router:
         return [d for d in decisions if d is not None]
 
     def _truncated(self, texts: Sequence[str]) -> np.ndarray:
+        own = self.predictor.truncated(texts)  # a predictor reading the text has its own window
+        if own is not None:
+            return np.asarray(own, dtype=bool)
         out = np.zeros(len(texts), dtype=bool)
         max_tokens = getattr(self.embedder, "max_tokens", None)
         long = [i for i, t in enumerate(texts) if max_tokens is None or len(t) + 2 > max_tokens]

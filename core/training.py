@@ -92,7 +92,12 @@ def train_router(
     started = time.perf_counter()
     est.fit(data)
     seconds = time.perf_counter() - started
-    reference = est.predict(data.queries, aliases.get(strong, strong), aliases.get(weak, weak))
+    reference_queries = data.queries
+    limit = est.max_reference_prompts
+    if limit is not None and len(data.queries) > limit:  # a seeded sample of prompts is enough to calibrate
+        pick = np.sort(np.random.default_rng(0).choice(len(data.queries), size=limit, replace=False))
+        reference_queries = data.queries.subset(pick)
+    reference = est.predict(reference_queries, aliases.get(strong, strong), aliases.get(weak, weak))
     from .adaptation.sketch import build_sketch, sketch_meta  # lazy: core.adaptation imports this module
 
     sketch = build_sketch(data.queries.embeddings)  # for `winroute inspect` (similarity to these prompts)

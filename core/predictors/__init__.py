@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .adapted import AdaptedPredictor
 from .base import PairwiseData, Predictor, Queries
+from .bert import BertPredictor
+from .causal_llm import CausalLMPredictor
 from .mf import MFPredictor
 from .quality import OutcomeData, QualityPredictor
 from .quality_knn import KNNQualityPredictor
@@ -12,7 +14,7 @@ from .random import RandomPredictor
 from .sw_ranking import SWRankingPredictor
 
 PREDICTORS: dict[str, type[Predictor]] = {
-    cls.kind: cls for cls in (RandomPredictor, SWRankingPredictor, MFPredictor, AdaptedPredictor)
+    cls.kind: cls for cls in (RandomPredictor, SWRankingPredictor, MFPredictor, BertPredictor, CausalLMPredictor, AdaptedPredictor)
 }
 QUALITY_PREDICTORS: dict[str, type[QualityPredictor]] = {
     cls.kind: cls for cls in (KNNQualityPredictor, MLPQualityPredictor)
@@ -21,6 +23,8 @@ QUALITY_PREDICTORS: dict[str, type[QualityPredictor]] = {
 __all__ = [
     "PREDICTORS",
     "AdaptedPredictor",
+    "BertPredictor",
+    "CausalLMPredictor",
     "QUALITY_PREDICTORS",
     "KNNQualityPredictor",
     "MFPredictor",

@@ -60,6 +60,12 @@ class Predictor(ABC):
     """
 
     kind: ClassVar[str]
+    #: False for predictors that read the prompt text themselves: the Router then skips the embedder.
+    uses_embeddings: ClassVar[bool] = True
+    #: False for predictors that need more than battles to fit (e.g. a base router): not trained on the fly.
+    trains_from_battles: ClassVar[bool] = True
+    #: Calibration scores come from at most this many training prompts (for predictors costly to run).
+    max_reference_prompts: ClassVar[int | None] = None
     models_: list[str]
 
     @abstractmethod
@@ -84,6 +90,18 @@ class Predictor(ABC):
 
     def _state_meta(self) -> dict[str, Any]:
         """Learned JSON-serialisable state beyond the tensors."""
+        return {}
+
+    def truncated(self, texts: Sequence[str]) -> np.ndarray | None:
+        """Which texts this predictor cuts to fit its window; None when it reads embeddings, not text."""
+        return None
+
+    def refit_params(self, directory: Path) -> dict[str, Any]:
+        """Parameter overrides for refitting this saved predictor on more battles (in-domain protocol).
+
+        ``{}``: refit from scratch with the recipe's parameters. A predictor that is costly
+        to train may continue from its saved state instead (``directory``).
+        """
         return {}
 
     # -- helpers shared by all predictors -------------------------------------------------
