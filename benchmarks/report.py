@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ablation-weights", nargs="*", default=["1", "100", "1000"],
                         help="in-domain label weights to compare with the main run's (none: skip the ablation)")
     parser.add_argument("--doc", default="docs/benchmarks.md", help="the page (relative to the repository root)")
+    parser.add_argument("--title", default="Benchmarks", help="the page's title")
     parser.add_argument("--out", default="docs/benchmarks", help="plots, JSON and CSV (relative to the repository root)")
     args = parser.parse_args(argv)
     cwd = Path.cwd()
@@ -128,7 +129,8 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(
         render_markdown(reports, command=command, seconds=seconds, machine=machine_info(), plots=plots,
-                        printed=tee.buffer_.getvalue(), ablation=ablation, ablation_router=args.ablation_router),
+                        printed=tee.buffer_.getvalue(), ablation=ablation, ablation_router=args.ablation_router,
+                        title=args.title),
         encoding="utf-8",
     )
     print(f"wrote {doc} and {len(reports)} reports (JSON, CSV, PNG) under {out} in {seconds / 60:.1f} min")

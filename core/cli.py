@@ -255,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--routers", nargs="+", metavar="ROUTER",
         help="saved router directories, 'default' (the bundled router) or predictors trained on the fly "
-        "from --config's data: random, sw_ranking, mf (default: default)",
+        "from --config's data: random, sw_ranking, mf, bert, causal_llm (default: default)",
     )
     p.add_argument("--router", help="one saved router directory (same as --routers DIR)")
     p.add_argument("--protocol", choices=["out-of-domain", "in-domain", "both"], default="out-of-domain",

@@ -129,11 +129,16 @@ def recipe_battles(
 
 
 def run_recipe(config: RecipeConfig, *, data_dir: str | Path | None = None, out: str | Path | None = None) -> Router:
-    """Load, decontaminate, weight and fit; save the router to ``out`` (or the config's)."""
+    """Load, decontaminate, weight and fit; save the router to ``out`` (or the config's).
+
+    Embeddings go through the on-disk cache (``$WINROUTE_CACHE``, as ``winroute evaluate``'s),
+    so a second recipe over the same sources skips the embedding work.
+    """
     from .embeddings import make_embedder
+    from .evaluation.cache import DiskCachedEmbedder
     from .training import train_router
 
-    embedder = make_embedder(config.embedder)
+    embedder = DiskCachedEmbedder(make_embedder(config.embedder))
     comparisons, report = recipe_battles(config, embedder, data_dir=data_dir)
     if report is not None:
         print(report)
@@ -161,5 +166,6 @@ def run_recipe(config: RecipeConfig, *, data_dir: str | Path | None = None, out:
             },
         },
     )
+    router.embedder = embedder.inner  # the returned router routes without writing to the cache
     router.save(out or config.out)
     return router

@@ -118,8 +118,13 @@ def load_training_set(
 
 
 def predictor_params(config: Any, kind: str) -> dict[str, Any]:
-    """The recipe's predictor parameters when it trains this kind, else the kind's defaults."""
-    return dict(config.predictor_params) if kind == config.predictor else {}
+    """The recipe's predictor parameters when it trains this kind, else the kind's defaults.
+
+    A recipe's ``checkpoint_dir`` belongs to its own training run, not to the harness's refits.
+    """
+    params = dict(config.predictor_params) if kind == config.predictor else {}
+    params.pop("checkpoint_dir", None)
+    return params
 
 
 def train_predictor_router(

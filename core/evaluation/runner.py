@@ -58,6 +58,7 @@ from .protocols import (
     in_domain_comparisons,
     load_training_set,
     make_cross_fit_plan,
+    predictor_params,
     resolve_in_domain_weight,
     train_predictor_router,
 )
@@ -507,19 +508,20 @@ class Harness:
         """``default``/``bundled``, a named predictor, or a saved router directory."""
         from ..predictors import PREDICTORS
 
+        trainable = sorted(k for k, cls in PREDICTORS.items() if cls.trains_from_battles)
         out: list[RouterSpec] = []
         for raw in specs or ["default"]:
             spec = str(raw).strip()
             if spec.lower() in BUNDLED_ALIASES:
                 out.append(RouterSpec("default", "artifact"))
-            elif spec in PREDICTORS:
+            elif spec in trainable:
                 out.append(RouterSpec(spec, "predictor", predictor=spec))
             elif Path(spec).expanduser().is_dir():
                 out.append(RouterSpec(Path(spec).name or spec, "artifact", path=str(Path(spec).expanduser())))
             else:
                 raise EvaluationError(
                     f"unknown router {spec!r}: give a saved router directory, 'default' (the bundled router) "
-                    f"or a predictor to train on the fly: {', '.join(sorted(PREDICTORS))}"
+                    f"or a predictor to train on the fly: {', '.join(trainable)}"
                 )
         labels: dict[str, int] = {}
         unique = []
@@ -605,8 +607,12 @@ class Harness:
         }
 
     def _in_domain_scores(
-        self, kind: str, items: BenchmarkItems, config: Any, plan: CrossFitPlan
+        self, kind: str, items: BenchmarkItems, config: Any, plan: CrossFitPlan, refit: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Cross-fitted scores: per fold, train on the recipe's battles + the other folds' labels.
+
+        ``refit`` overrides the recipe's predictor parameters (a saved artifact's warm start).
+        """
         training = self.training_set(items, config)
         embedder = self.embedder_for(config.embedder)
         weights: list[float] = []
@@ -620,8 +626,10 @@ class Harness:
             self.log(f"[{items.name} in-domain] {kind} fold {f + 1}/{plan.k}: {len(labels)} labels "
                      f"(weight {weight:.4g} each), {len(comps):,} battles, scoring {len(test)} items")
             started = time.perf_counter()
+            params = {**predictor_params(config, kind), **(refit or {})}
             router = train_predictor_router(
-                kind, comps, config, embedder, strong=items.strong, weak=items.weak, predictor_models=names
+                kind, comps, config, embedder, strong=items.strong, weak=items.weak, predictor_models=names,
+                params=params,
             )
             seconds.append(time.perf_counter() - started)
             sub = items.subset(test)
@@ -644,11 +652,13 @@ class Harness:
         """Scores of one router on the items under a protocol (None + a note when it cannot)."""
         if spec.kind == "artifact":
             router = self.artifact(spec.path)
+            recipe_info = router.metadata.get("recipe") or {}
             info: dict[str, Any] = {"artifact": spec.path or "bundled", "name": router.name,
-                                    "predictor": router.predictor.kind}
+                                    "predictor": router.predictor.kind, "trained_with": recipe_info.get("config"),
+                                    "fit_seconds": router.metadata.get("fit_seconds")}
             if protocol == OUT_OF_DOMAIN:
                 return _check_router_scores(spec.label, self._artifact_scores(router, items, spec.label), len(items)), info
-            recipe = (router.metadata.get("recipe") or {}).get("config")
+            recipe = recipe_info.get("config")
             if not recipe or not Path(recipe).is_file():
                 info["skipped"] = "in-domain needs retraining, and this artifact records no recipe file"
                 return None, info
@@ -657,16 +667,20 @@ class Harness:
             config = load_config(recipe)
             info["retrained_from_recipe"] = recipe
             kind = config.predictor
+            saved = Path(spec.path) / "predictor" if spec.path else None
+            refit = router.predictor.refit_params(saved) if saved is not None else {}
+            if refit:
+                info["refit_params"] = refit
         else:
-            config, kind, info = self.config, str(spec.predictor), {}
-        memo_key = (config_key(config, kind), items.name, len(items), protocol,
+            config, kind, info, refit = self.config, str(spec.predictor), {}, {}
+        memo_key = (config_key(config, kind), json.dumps(refit, sort_keys=True), items.name, len(items), protocol,
                     None if plan is None else json.dumps(plan.as_dict()), self.settings.in_domain_weight)
         if memo_key not in self._memo:
             if protocol == OUT_OF_DOMAIN:
                 self._memo[memo_key] = self._ood_predictor_scores(kind, items, config)
             else:
                 assert plan is not None
-                self._memo[memo_key] = self._in_domain_scores(kind, items, config, plan)
+                self._memo[memo_key] = self._in_domain_scores(kind, items, config, plan, refit)
         scores, extra = self._memo[memo_key]
         return _check_router_scores(spec.label, scores, len(items)), {**info, **extra}
 

@@ -62,6 +62,7 @@ class AdaptedPredictor(Predictor):
     """A base predictor's score blended with ridge + kernel-kNN corrections fitted on in-domain labels."""
 
     kind: ClassVar[str] = "adapted"
+    trains_from_battles: ClassVar[bool] = False
 
     def __init__(
         self,
