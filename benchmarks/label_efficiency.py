@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import os
 import shlex
 import sys
@@ -27,22 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.report import Tee  # noqa: E402 - after the path set-up above
+
 #: Aims of issue 8: APGR at (at most) this many actively chosen labels.
 AIMS = {("gsm8k", 300): 0.62, ("mmlu", 300): 0.62, ("gsm8k", 1500): 0.66, ("mmlu", 1500): 0.68}
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-
-
-class _Tee(io.TextIOBase):
-    """Write to the terminal and keep a copy (what the command printed goes into the page)."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.buffer_ = io.StringIO()
-
-    def write(self, s: str) -> int:
-        self.stream.write(s)
-        self.stream.flush()
-        return self.buffer_.write(s)
 
 
 def _table(results: list[Any], budgets: list[int]) -> str:
@@ -141,7 +129,7 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
     router.embedder = embedder  # inspect and scoring read the on-disk cache too
     out = Path(args.out)
     started = time.perf_counter()
-    tee = _Tee(sys.stdout)
+    tee = Tee(sys.stdout)
     results, refs, reports = [], {}, []
     with redirect_stdout(tee):
         for bench in args.benchmarks:

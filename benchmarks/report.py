@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout without install
     sys.path.insert(0, str(ROOT))
 
 
-class _Tee(io.TextIOBase):
+class Tee(io.TextIOBase):
     """Write to the terminal and keep a copy (what the command printed goes into the page)."""
 
     def __init__(self, stream: io.TextIOBase) -> None:
@@ -115,7 +115,7 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
         command = f"{os.environ['BENCH_REPORT_COMMAND']}\n# which runs: {command}"
 
     started = time.perf_counter()
-    tee = _Tee(sys.stdout)  # type: ignore[arg-type]
+    tee = Tee(sys.stdout)  # type: ignore[arg-type]
     reports, plots = [], {}
     with redirect_stdout(tee):
         for report in harness.iter_run(args.benchmarks, args.routers):

@@ -188,18 +188,6 @@ class AdaptedPredictor(Predictor):
         return self.base_.predict(queries, strong, weak)
 
     # -- persistence --------------------------------------------------------------------------
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "strong": self.strong,
-            "weak": self.weak,
-            "base_weight": self.base_weight,
-            "ridge_alpha": self.ridge_alpha,
-            "ridge_alpha_labels": self.ridge_alpha_labels,
-            "feature_weight": self.feature_weight,
-            "k": self.k,
-            "tau": self.tau,
-            "kappa": self.kappa,
-        }
 
     def _state_tensors(self) -> dict[str, np.ndarray]:
         assert self.base_ is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -53,6 +54,12 @@ class PairwiseData:
         return len(self.outcome)
 
 
+def constructor_params(obj: Any) -> dict[str, Any]:
+    """The object's constructor arguments, read back from the attributes of the same names."""
+    names = [n for n in inspect.signature(type(obj).__init__).parameters if n != "self"]
+    return {n: getattr(obj, n) for n in names}
+
+
 class Predictor(ABC):
     """Predicts P(strong beats weak) per query. Fit from battles; save to a directory.
 
@@ -76,9 +83,9 @@ class Predictor(ABC):
     def predict(self, queries: Queries, strong: str, weak: str) -> np.ndarray:
         """P(``strong`` beats ``weak``) per query, in [0, 1]."""
 
-    @abstractmethod
     def get_params(self) -> dict[str, Any]:
-        """Constructor arguments (JSON-serialisable)."""
+        """Constructor arguments (JSON-serialisable), as scikit-learn reads them."""
+        return constructor_params(self)
 
     @abstractmethod
     def _state_tensors(self) -> dict[str, np.ndarray]:

@@ -9,7 +9,6 @@ network scores every pair it was trained on (tiers, or models), as MF does.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -105,31 +104,11 @@ class BertPredictor(Predictor):
         self.num_threads = num_threads
         self.show_progress = show_progress
 
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "encoder": self.encoder,
-            "max_length": self.max_length,
-            "head_tokens": self.head_tokens,
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "lr": self.lr,
-            "weight_decay": self.weight_decay,
-            "warmup_fraction": self.warmup_fraction,
-            "samples_per_epoch": self.samples_per_epoch,
-            "validation_fraction": self.validation_fraction,
-            "patience": self.patience,
-            "seed": self.seed,
-            "checkpoint_dir": self.checkpoint_dir,
-            "init": self.init,
-            "num_threads": self.num_threads,
-            "show_progress": self.show_progress,
-        }
-
     # -- tokens -----------------------------------------------------------------------------
     def _window(self, tokenizer: Any) -> int:
-        limit = getattr(self, "model_", None)
-        positions = limit.config.max_position_embeddings if limit is not None else 512
-        return min(self.max_length, int(positions), int(tokenizer.model_max_length or 10**9))
+        """Tokens per prompt: ``max_length``, within the encoder's positions and the tokenizer's limit."""
+        positions = int(self.model_.config.max_position_embeddings)
+        return min(self.max_length, positions, int(tokenizer.model_max_length or 10**9))
 
     def _rows(self, tokenizer: Any, texts: list[str], window: int) -> list[list[int]]:
         """[CLS] + first/last tokens + [SEP] per text, at most ``window`` ids."""
@@ -242,7 +221,7 @@ class BertPredictor(Predictor):
         if best is not None:
             model.load_state_dict(best)
         model.eval()
-        self.history_ = copy.deepcopy(state)
+        self.history_ = state
         return self
 
     def _pretrained_model(self) -> tuple[Any, Any]:

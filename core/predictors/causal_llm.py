@@ -228,27 +228,6 @@ class CausalLMPredictor(Predictor):
         self.num_threads = num_threads
         self.show_progress = show_progress
 
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "system": self.system,
-            "instruction": self.instruction,
-            "max_length": self.max_length,
-            "head_tokens": self.head_tokens,
-            "max_prompts": self.max_prompts,
-            "steps": self.steps,
-            "lr": self.lr,
-            "weight_decay": self.weight_decay,
-            "validation_fraction": self.validation_fraction,
-            "patience": self.patience,
-            "batch_size": self.batch_size,
-            "seed": self.seed,
-            "checkpoint_dir": self.checkpoint_dir,
-            "checkpoint_every": self.checkpoint_every,
-            "num_threads": self.num_threads,
-            "show_progress": self.show_progress,
-        }
-
     @property
     def label_tokens(self) -> list[str]:
         """The tokens added to the vocabulary, one per model (in ``models_`` order)."""

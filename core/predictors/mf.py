@@ -125,19 +125,6 @@ class MFPredictor(Predictor):
         logit = q.astype(np.float64) @ diff.astype(np.float64)
         return 1.0 / (1.0 + np.exp(-logit))
 
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "dim": self.dim,
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "lr": self.lr,
-            "weight_decay": self.weight_decay,
-            "use_features": self.use_features,
-            "embedding_scale": self.embedding_scale,
-            "seed": self.seed,
-            "show_progress": self.show_progress,
-        }
-
     def _state_tensors(self) -> dict[str, np.ndarray]:
         return {
             "proj_weight": self.proj_weight_,

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import ArtifactError, NotFittedError, UnknownModelError
-from .base import Queries
+from .base import Queries, constructor_params
 
 
 @dataclass
@@ -80,9 +80,9 @@ class QualityPredictor(ABC):
     def _predict_model(self, state: dict[str, np.ndarray], queries: Queries) -> np.ndarray:
         """One model's predicted scores, in [0, 1]."""
 
-    @abstractmethod
     def get_params(self) -> dict[str, Any]:
-        """Constructor arguments (JSON-serialisable)."""
+        """Constructor arguments (JSON-serialisable), as scikit-learn reads them."""
+        return constructor_params(self)
 
     # -- fitting --------------------------------------------------------------------------
     def fit(self, data: OutcomeData) -> QualityPredictor:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -24,9 +24,6 @@ class KNNQualityPredictor(QualityPredictor):
         self.k = k
         self.temperature = temperature
         self.prior = prior
-
-    def get_params(self) -> dict[str, Any]:
-        return {"k": self.k, "temperature": self.temperature, "prior": self.prior}
 
     def _fit_model(self, queries: Queries, scores: np.ndarray) -> dict[str, np.ndarray]:
         if self.k < 1 or self.temperature <= 0 or self.prior < 0:

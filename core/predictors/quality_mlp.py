@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -38,13 +38,6 @@ class MLPQualityPredictor(QualityPredictor):
         self.use_features = use_features
         self.oversample = oversample
         self.seed = seed
-
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "hidden": self.hidden, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-            "weight_decay": self.weight_decay, "use_features": self.use_features,
-            "oversample": self.oversample, "seed": self.seed,
-        }
 
     def _inputs(self, queries: Queries, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
         emb = np.asarray(queries.embeddings, dtype=np.float32)

@@ -34,9 +34,6 @@ class RandomPredictor(Predictor):
             out[i] = int.from_bytes(digest, "little") / 2**64
         return out
 
-    def get_params(self) -> dict[str, Any]:
-        return {"seed": self.seed}
-
     def _state_tensors(self) -> dict[str, np.ndarray]:
         return {"seed": np.array([self.seed], dtype=np.int64)}
 

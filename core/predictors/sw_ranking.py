@@ -91,9 +91,6 @@ class SWRankingPredictor(Predictor):
                 break
         return beta
 
-    def get_params(self) -> dict[str, Any]:
-        return {"gamma": self.gamma, "l2": self.l2, "newton_steps": self.newton_steps, "chunk": self.chunk}
-
     def _state_tensors(self) -> dict[str, np.ndarray]:
         coo = self.wins_.tocoo()
         return {
