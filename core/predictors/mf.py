@@ -6,6 +6,13 @@ any pair of models it was trained on. The query vector v_q is the prompt embeddi
 (times ``embedding_scale``) joined with standardised cheap text features (see
 ``core.features``): out of domain the features generalise better than the embedding
 (DESIGN.md section 7), and the scale sets how much the embedding may speak.
+
+With ``contrast_neighbours = k`` the features enter as their difference from the mean
+features of the k most similar training prompts (by embedding): what is long or
+elaborate *for its kind of prompt*. Raw features mostly tell the training sources apart
+(code vs. multiple choice vs. chat), and those contrasts do not carry over to a new
+domain; contrasts within a neighbourhood do (measured in the default router's model card).
+The training prompts' embeddings (int8) and standardised features are kept for this.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .base import PairwiseData, Predictor, Queries
+
+_INT8_SCALE = 127.0  # unit-norm embeddings kept as int8 for the neighbour search
 
 
 def _torch() -> Any:
@@ -37,6 +46,7 @@ class MFPredictor(Predictor):
         weight_decay: float = 1e-5,
         use_features: bool = True,
         embedding_scale: float = 1.0,
+        contrast_neighbours: int = 0,
         seed: int = 0,
         show_progress: bool = True,
     ) -> None:
@@ -47,16 +57,50 @@ class MFPredictor(Predictor):
         self.weight_decay = weight_decay
         self.use_features = use_features
         self.embedding_scale = embedding_scale
+        self.contrast_neighbours = contrast_neighbours
         self.seed = seed
         self.show_progress = show_progress
 
     # -- query vectors ----------------------------------------------------------------------
-    def _query_matrix(self, queries: Queries) -> np.ndarray:
-        emb = np.asarray(queries.embeddings, dtype=np.float32) * np.float32(self.embedding_scale)
+    def _query_matrix(self, queries: Queries, *, training: bool = False) -> np.ndarray:
+        emb = np.asarray(queries.embeddings, dtype=np.float32)
         if not self.use_features:
-            return emb
+            return emb * np.float32(self.embedding_scale)
         feats = (np.asarray(queries.features, dtype=np.float32) - self.feature_mean_) / self.feature_std_
-        return np.concatenate([emb, feats], axis=1)
+        if self.contrast_neighbours:
+            feats = feats - self._neighbour_features(emb, training=training)
+        return np.concatenate([emb * np.float32(self.embedding_scale), feats], axis=1)
+
+    def _set_contrast(self, embeddings: np.ndarray, features: np.ndarray) -> None:
+        """Keep the training prompts (int8 embeddings, float16 features) and float32 copies to search."""
+        if embeddings.dtype != np.int8 or len(embeddings) != len(features):
+            raise ValueError("contrast bank: expected int8 embeddings and one feature row per training prompt")
+        self.contrast_embeddings_, self.contrast_features_ = embeddings, features
+        torch = _torch()
+        self._contrast_bank = (torch.from_numpy(embeddings.astype(np.float32) / _INT8_SCALE),
+                               torch.from_numpy(features.astype(np.float32)))
+
+    def _neighbour_features(self, emb: np.ndarray, *, training: bool, block: int = 1024) -> np.ndarray:
+        """Mean standardised features of each query's most similar training prompts.
+
+        ``training``: the queries are the training prompts themselves, each left out of its own
+        neighbours (as a new prompt is never among them).
+        """
+        torch = _torch()
+        bank, bank_features = self._contrast_bank  # torch: MKL's single-query products beat numpy's here
+        k = min(int(self.contrast_neighbours), len(bank) - int(training))
+        if k < 1:
+            raise ValueError("contrast_neighbours needs at least 2 training prompts")
+        out = np.empty((len(emb), bank_features.shape[1]), np.float32)
+        with torch.no_grad():
+            for start in range(0, len(emb), block):
+                sims = torch.from_numpy(np.ascontiguousarray(emb[start : start + block])) @ bank.T
+                if training:
+                    rows = torch.arange(len(sims))
+                    sims[rows, start + rows] = -torch.inf
+                top = torch.topk(sims, k, dim=1, sorted=False).indices
+                out[start : start + block] = bank_features[top].mean(dim=1).numpy()
+        return out
 
     def fit(self, data: PairwiseData) -> MFPredictor:
         torch = _torch()
@@ -64,11 +108,20 @@ class MFPredictor(Predictor):
 
         if len(data) == 0:
             raise ValueError("MFPredictor.fit: no battles to fit on")
+        if self.contrast_neighbours < 0:
+            raise ValueError(f"MFPredictor: contrast_neighbours must be >= 0 (0: off), got {self.contrast_neighbours}")
         feats = np.asarray(data.queries.features, dtype=np.float32)
         self.feature_mean_ = feats.mean(axis=0) if len(feats) else np.zeros(feats.shape[1], np.float32)
         self.feature_std_ = np.maximum(feats.std(axis=0), 1e-3).astype(np.float32)
+        if self.contrast_neighbours:
+            if not self.use_features:
+                raise ValueError("MFPredictor: contrast_neighbours contrasts the text features; it needs use_features=True")
+            emb = np.asarray(data.queries.embeddings, dtype=np.float32)
+            emb = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+            self._set_contrast(np.round(emb * _INT8_SCALE).astype(np.int8),
+                               ((feats - self.feature_mean_) / self.feature_std_).astype(np.float16))
         self.models_ = list(data.models)
-        x = torch.from_numpy(self._query_matrix(data.queries))
+        x = torch.from_numpy(self._query_matrix(data.queries, training=True))
         gen = torch.Generator().manual_seed(self.seed)
         torch.manual_seed(self.seed)
         proj = torch.nn.Linear(x.shape[1], self.dim, bias=True)
@@ -126,7 +179,7 @@ class MFPredictor(Predictor):
         return 1.0 / (1.0 + np.exp(-logit))
 
     def _state_tensors(self) -> dict[str, np.ndarray]:
-        return {
+        tensors = {
             "proj_weight": self.proj_weight_,
             "proj_bias": self.proj_bias_,
             "model_embeddings": self.model_embeddings_,
@@ -134,6 +187,10 @@ class MFPredictor(Predictor):
             "feature_mean": self.feature_mean_,
             "feature_std": self.feature_std_,
         }
+        if self.contrast_neighbours:
+            tensors["contrast_embeddings"] = self.contrast_embeddings_
+            tensors["contrast_features"] = self.contrast_features_
+        return tensors
 
     def _state_meta(self) -> dict[str, Any]:
         return {"loss_history": getattr(self, "loss_history_", [])}
@@ -145,6 +202,10 @@ class MFPredictor(Predictor):
         self.head_ = tensors["head"]
         self.feature_mean_ = tensors["feature_mean"]
         self.feature_std_ = tensors["feature_std"]
+        if self.contrast_neighbours:
+            if "contrast_embeddings" not in tensors or "contrast_features" not in tensors:
+                raise ValueError("contrast_neighbours is set but the training prompts' embeddings and features are missing")
+            self._set_contrast(tensors["contrast_embeddings"], tensors["contrast_features"])
         self.loss_history_ = list(meta.get("loss_history", []))
         if self.model_embeddings_.shape[0] != len(self.models_):
             raise ValueError("model embedding rows do not match the model list")
