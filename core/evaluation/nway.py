@@ -376,10 +376,12 @@ def _number(text: str) -> Any:
             return text
 
 
-def _router_and_origin(spec: str, items: NWayItems, embedder: Any, recipe_params: Mapping[str, Mapping[str, Any]]) -> tuple[Any, str, str, dict[str, Any], float | None]:
+def _router_and_origin(spec: Any, items: NWayItems, embedder: Any, recipe_params: Mapping[str, Mapping[str, Any]]) -> tuple[Any, str, str, dict[str, Any], float | None]:
     from ..nway_router import NWayRouter
     from ..nway_training import train_nway_router
 
+    if not isinstance(spec, (str, Path)):  # a router object: NWayRouter or anything with its predict_texts
+        return spec, spec.predictor.kind, "in memory", spec.predictor.get_params(), None
     kind, params = _parse_router(spec)
     if kind in QUALITY_PREDICTORS:
         merged = {**dict(recipe_params.get(kind, {})), **params}
@@ -673,7 +675,7 @@ def _summarise(r: RouterCurve, report_bits: dict[str, Any]) -> dict[str, Any]:
 
 def evaluate_nway(
     items: NWayItems,
-    routers: Sequence[str] = DEFAULT_NWAY_ROUTERS,
+    routers: Sequence[Any] = DEFAULT_NWAY_ROUTERS,
     *,
     embedder: Any = None,
     recipe_params: Mapping[str, Mapping[str, Any]] | None = None,
@@ -683,8 +685,10 @@ def evaluate_nway(
     """Score single models, oracle, random and each router's cost-weight sweep on ``items``.
 
     ``routers``: quality predictor kinds trained on ``items.train`` (``kind:name=value,...``
-    to set parameters; ``recipe_params[kind]`` are the defaults) or saved N-way router
-    directories. ``cost_weights`` overrides the per-router automatic sweep.
+    to set parameters; ``recipe_params[kind]`` are the defaults), saved N-way router
+    directories, or router objects (an :class:`~core.nway_router.NWayRouter`, or anything
+    with its ``name``, ``models``, ``predictor`` and ``predict_texts``). ``cost_weights``
+    overrides the per-router automatic sweep.
     """
     log = _log if verbose else (lambda _m: None)
     if embedder is None:
@@ -703,12 +707,12 @@ def evaluate_nway(
 
     curves: dict[str, RouterCurve] = {}
     for spec in routers:
-        name = str(spec)
+        name = str(spec) if isinstance(spec, (str, Path)) else str(spec.name)
         if name in curves:
             continue
         log(f"{items.benchmark}: router {name}")
-        router, kind, origin, params, seconds = _router_and_origin(name, items, embedder, recipe_params or {})
-        curve = _curve(Path(name).name if origin != "trained on the fly" else name, router, items,
+        router, kind, origin, params, seconds = _router_and_origin(spec, items, embedder, recipe_params or {})
+        curve = _curve(Path(name).name if origin not in ("trained on the fly", "in memory") else name, router, items,
                        None if cost_weights is None else np.asarray([0.0, *cost_weights]))
         curve.kind, curve.origin, curve.params, curve.fit_seconds = kind, origin, params, seconds
         curves[curve.name] = curve

@@ -136,6 +136,18 @@ def test_saved_router_directory(rb_items, embedder, tmp_path: Path) -> None:  # 
     assert len(curve.qualities) == len(curve.weights) > 10
 
 
+def test_router_object_gives_the_same_curve_as_its_saved_directory(rb_items, embedder, tmp_path: Path) -> None:  # noqa: ANN001
+    from core.nway_training import train_nway_router
+
+    router = train_nway_router(rb_items.train, rb_items.specs, predictor="knn_quality", embedder=embedder, name="mine")
+    router.save(tmp_path / "saved")
+    report = evaluate_nway(rb_items, [router, str(tmp_path / "saved")], embedder=embedder, verbose=False)
+    mine, saved = report.routers["mine"], report.routers["saved"]
+    assert mine.origin == "in memory" and mine.kind == "knn_quality" and mine.params == router.predictor.get_params()
+    np.testing.assert_allclose(mine.qualities, saved.qualities)
+    np.testing.assert_allclose(mine.costs, saved.costs)
+
+
 def test_unknown_router_is_a_clear_error(rb_items, embedder) -> None:  # noqa: ANN001
     from core.evaluation.errors import EvaluationError
 
