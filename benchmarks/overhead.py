@@ -5,7 +5,9 @@ unique so the embedding cache never answers; figures are printed, not asserted.
 
 Variants are compared in one run, back to back: ``--threads 1,2`` (torch intra-op threads),
 ``--quantize none,int8`` (the encoder's Linear layers in fp32 or int8) and
-``--encoder lean,transformers`` (winroute's lean BERT forward or the transformers module).
+``--encoder lean,transformers`` (winroute's lean BERT forward or the transformers module), and
+``--router A,B`` (two router directories, e.g. before and after a change). The predictor's own
+share of a route is timed separately, on prompts already encoded.
 ``--repeat R`` measures every variant R times, interleaved, and prints medians: other jobs on
 the machine move single measurements a lot. ``--agreement 1000`` adds how far int8 moves the
 bundled router's inputs and decisions on real RouteLLM prompts (``--agreement-only``: just that).
@@ -21,6 +23,7 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -132,9 +135,28 @@ def agreement(router_dir: str | None, n: int, alone: int = 200) -> None:
           f"(fp32 alone vs batched: max abs diff {d32:.1e})")
 
 
+def predictor_ms(router, n: int, repeats: int = 50) -> tuple[float, float]:  # noqa: ANN001
+    """Median ms of the predictor alone: one encoded short prompt, and per prompt in a batch of ``n``."""
+    names = router.predictor_models
+    strong, weak = names.get(router.strong, router.strong), names.get(router.weak, router.weak)
+    queries = router.encode([SIZES["short"].format(i=i) for i in range(n)])
+    one = queries.subset(np.arange(1))
+
+    def timed(q, times: int) -> float:  # noqa: ANN001
+        out = []
+        for _ in range(times):
+            t0 = time.perf_counter()
+            router.predictor.predict(q, strong, weak)
+            out.append((time.perf_counter() - t0) * 1000)
+        return float(np.median(out))
+
+    return timed(one, repeats * 4), timed(queries, repeats // 5) / n
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--router", help="router directory (default: bundled)")
+    parser.add_argument("--router", type=_csv(str), default=[None],
+                        help="router directory (default: bundled); several, comma-separated, are compared as variants")
     parser.add_argument("--n", type=int, default=400, help="prompts per batch measurement")
     parser.add_argument("--single", type=int, default=200, help="single routes per latency measurement")
     parser.add_argument("--threads", type=_csv(int), default=[1], help="torch intra-op threads, e.g. 1 or 1,2 (default 1)")
@@ -152,7 +174,7 @@ def main() -> None:
     parser.add_argument("--agreement-only", action="store_true", help="with --agreement: skip the timings")
     args = parser.parse_args()
     if args.agreement_only:
-        agreement(args.router, args.agreement or 1000)
+        agreement(args.router[0], args.agreement or 1000)
         return
 
     import torch
@@ -160,20 +182,22 @@ def main() -> None:
     import core
     from core import SentenceTransformerEmbedder
 
-    base = core.load_router(args.router)
+    base = core.load_router(args.router[0])
     base_id = getattr(base.embedder, "model_name", None) or base.embedder.model_id
     variants = []
-    for threads, quantize, encoder in itertools.product(args.threads, args.quantize, args.encoder):
+    for router_dir, threads, quantize, encoder in itertools.product(args.router, args.threads, args.quantize, args.encoder):
         kwargs = embedder_kwargs(threads, quantize, encoder)
-        router = core.load_router(args.router, embedder=SentenceTransformerEmbedder(base_id, **kwargs))
+        router = core.load_router(router_dir, embedder=SentenceTransformerEmbedder(base_id, **kwargs))
         router.route("warm-up")  # loads (and quantises) the encoder
-        variants.append((f"{threads}t {quantize} {encoder}", kwargs, router))
+        name = (Path(router_dir).name if router_dir else "bundled") + " " if len(args.router) > 1 else ""
+        variants.append((f"{name}{threads}t {quantize} {encoder}", kwargs, router, router_dir))
     del base
 
     load = os.getloadavg()
     print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs, {memory_gib()}, python {platform.python_version()}, "
           f"torch {torch.__version__}; load average at start {load[0]:.2f}")
-    print(f"router: {variants[0][2].name} ({variants[0][2].predictor.kind}), embedder {base_id}; "
+    routers = sorted({f"{v[2].name} ({v[2].predictor.kind})" for v in variants})
+    print(f"router: {', '.join(routers)}, embedder {base_id}; "
           f"{args.n} prompts per batch, {args.single} single routes, {args.repeat} repeat(s)")
     if args.repeat > 1:
         print("batch routes/s: median of the repeats (range beside it); p50/p99: over every single route")
@@ -185,7 +209,7 @@ def main() -> None:
         print(f"{len(spinners)} busy process(es) spinning during the timings")
     try:
         for _ in range(args.repeat):
-            for label, kwargs, router in variants:
+            for label, kwargs, router, _ in variants:
                 torch.set_num_threads(kwargs["num_threads"])
                 for size in args.sizes:
                     template = SIZES[size]
@@ -210,16 +234,21 @@ def main() -> None:
     spread = args.repeat > 1
     print(f"{'variant':<{width}}  {'prompt':<7}{'chars':>6}{'batch routes/s':>16}" + (f"{'(min-max)':>14}" if spread else "")
           + f"{'p50 ms':>9}{'p99 ms':>9}")
-    for label, _, _ in variants:
+    for label, *_ in variants:
         for size in args.sizes:
             r = rates[(label, size)]
             p50, p99 = np.percentile(latencies[(label, size)], [50, 99])
             rng = f"{f'{min(r):.1f}-{max(r):.1f}':>14}" if spread else ""
             print(f"{label:<{width}}  {size:<7}{len(SIZES[size].format(i=0)):>6}{np.median(r):>16.1f}"
                   + rng + f"{p50:>9.2f}{p99:>9.2f}")
+    print("predictor alone (the router's scoring of already encoded short prompts), median ms:")
+    for label, kwargs, router, _ in variants:
+        torch.set_num_threads(kwargs["num_threads"])
+        single, batch = predictor_ms(router, args.n)
+        print(f"  {label:<{width}}  {single:.3f} per single route, {batch:.4f} per route in a batch of {args.n}")
     if not args.no_cold_start:
-        for label, kwargs, _ in variants:
-            seconds, rss = cold_start(args.router, base_id, kwargs)
+        for label, kwargs, _, router_dir in variants:
+            seconds, rss = cold_start(router_dir, base_id, kwargs)
             print(f"cold start (import + load + first route), {label}: {seconds:.2f} s, its peak RSS {rss:.0f} MiB")
     print(f"peak RSS of this process (all variants loaded): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
