@@ -66,11 +66,11 @@ class OutOfFoldRouter:
 
 def cross_validate(items: Any, spec: str, folds: np.ndarray, expected: np.ndarray, tokens: np.ndarray) -> OutOfFoldRouter:
     """Fit ``spec`` on all folds but one, ``folds.max() + 1`` times; keep every held-out prediction."""
-    from core.evaluation.nway import _parse_router
+    from core.evaluation.nway import parse_router_spec
     from core.nway_training import make_quality_predictor
     from core.predictors import OutcomeData
 
-    kind, params = _parse_router(spec)
+    kind, params = parse_router_spec(spec)
     data = items.train
     q = np.full(data.scores.shape, np.nan)
     est = None

@@ -137,8 +137,8 @@ def agreement(router_dir: str | None, n: int, alone: int = 200) -> None:
 
 def predictor_ms(router, n: int, repeats: int = 50) -> tuple[float, float]:  # noqa: ANN001
     """Median ms of the predictor alone: one encoded short prompt, and per prompt in a batch of ``n``."""
-    names = router.predictor_models
-    strong, weak = names.get(router.strong, router.strong), names.get(router.weak, router.weak)
+    from core.adaptation.selection import router_scores
+
     queries = router.encode([SIZES["short"].format(i=i) for i in range(n)])
     one = queries.subset(np.arange(1))
 
@@ -146,7 +146,7 @@ def predictor_ms(router, n: int, repeats: int = 50) -> tuple[float, float]:  # n
         out = []
         for _ in range(times):
             t0 = time.perf_counter()
-            router.predictor.predict(q, strong, weak)
+            router_scores(router, q)
             out.append((time.perf_counter() - t0) * 1000)
         return float(np.median(out))
 

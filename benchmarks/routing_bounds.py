@@ -61,17 +61,13 @@ def best_mixture(acc: np.ndarray, cost: np.ndarray, share: np.ndarray, *, budget
 
 
 def routerbench_bound(data_dir: str | None) -> None:
-    from core.evaluation.nway import load_nway_items
+    from core.evaluation.nway import load_nway_items, oracle_choice
     from core.nway_training import load_nway_source
 
     task_of = {}
     for o in load_nway_source("routerbench_zs", "test", data_dir)[0]:
         task_of.setdefault(o.prompt, o.prompt_id.split(":")[0].replace("_test", ""))
-    from core.embeddings import make_embedder
-    from core.evaluation.cache import DiskCachedEmbedder
-
-    items = load_nway_items("routerbench-zs", data_dir=data_dir, embedder=DiskCachedEmbedder(make_embedder()),
-                            verbose=False)
+    items = load_nway_items("routerbench-zs", data_dir=data_dir, verbose=False)  # MiniLM behind the disk cache
     tasks = sorted({task_of[t] for t in items.test_texts})
     task = np.array([tasks.index(task_of[t]) for t in items.test_texts])
     share = np.bincount(task, minlength=len(tasks)) / len(task)
@@ -91,8 +87,7 @@ def routerbench_bound(data_dir: str | None) -> None:
     q, c, _ = best_mixture(acc, cost, share, target=ref_q)
     print(f"task-aware mixing matching its accuracy ({ref_q:.4f}): least cost ${c:.6f} = {c / ref_c:.1%} of {STRONG}'s")
     rows = np.arange(len(task))
-    best = items.scores.max(axis=1, keepdims=True)
-    pick = np.where(items.scores >= best - 1e-9, items.costs, np.inf).argmin(axis=1)
+    pick = oracle_choice(items.scores, items.costs)
     print(f"per-item oracle: accuracy {items.scores[rows, pick].mean():.4f} at "
           f"{items.costs[rows, pick].mean() / ref_c:.0%} of {STRONG}'s cost\n")
 

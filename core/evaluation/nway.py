@@ -67,6 +67,7 @@ __all__ = [
     "line_margin",
     "load_nway_items",
     "oracle_choice",
+    "parse_router_spec",
     "plot_nway",
     "remove_test_leakage",
     "run_nway",
@@ -353,7 +354,7 @@ class RouterCurve:
         return keep
 
 
-def _parse_router(spec: str) -> tuple[str, dict[str, Any]]:
+def parse_router_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """``knn_quality`` or ``knn_quality:k=100,temperature=0.5`` -> (kind, params)."""
     kind, _, rest = str(spec).strip().partition(":")
     params: dict[str, Any] = {}
@@ -382,7 +383,7 @@ def _router_and_origin(spec: Any, items: NWayItems, embedder: Any, recipe_params
 
     if not isinstance(spec, (str, Path)):  # a router object: NWayRouter or anything with its predict_texts
         return spec, spec.predictor.kind, "in memory", spec.predictor.get_params(), None
-    kind, params = _parse_router(spec)
+    kind, params = parse_router_spec(spec)
     if kind in QUALITY_PREDICTORS:
         merged = {**dict(recipe_params.get(kind, {})), **params}
         started = time.perf_counter()
