@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budgets", nargs="+", type=int, default=[50, 100, 200, 300, 500, 1000, 1500])
     parser.add_argument("--strategies", nargs="+", default=["active", "random"])
     parser.add_argument("--router", help="router to adapt (default: the bundled one)")
+    parser.add_argument("--select-with", metavar="ROUTER",
+                        help="choose the active labels with this router's scores and threshold while adapting "
+                             "--router ('default' = the bundled one): tells the picks' share from the base's")
     parser.add_argument("--k", type=int, default=5, help="cross-fit folds (default: 5)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3, help="seeds per strategy and budget (default: 3)")
@@ -115,6 +118,7 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
 
     import core
     from core.adaptation import label_efficiency
+    from core.adaptation.selection import router_scores
     from core.evaluation.benchmarks import load_routellm_benchmark
     from core.evaluation.cache import DiskCachedEmbedder, EmbeddingCache
     from core.evaluation.report import machine_info
@@ -127,6 +131,7 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
     router = core.load_router(args.router)
     embedder = DiskCachedEmbedder(router.embedder, EmbeddingCache(args.cache_dir))
     router.embedder = embedder  # inspect and scoring read the on-disk cache too
+    selector = _selector(router, args.select_with)
     out = Path(args.out)
     started = time.perf_counter()
     tee = Tee(sys.stdout)
@@ -138,8 +143,12 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
             queries = Queries(embedder.embed(items.prompts), prompt_features(items.prompts), items.prompts)
             _inspect(router, items, queries, args)
             names = {m: router.predictor_models.get(m, m) for m in (items.strong, items.weak)}
+            picker = selector or router
+            select_scores = router_scores(picker, queries)
+            if selector is not None:
+                print(f"active labels chosen with {args.select_with}'s scores (threshold {picker.threshold:.4f})")
             res = label_efficiency(
-                items, queries, router.predictor, names=names, threshold=router.threshold,
+                items, queries, router.predictor, names=names, threshold=picker.threshold, select_scores=select_scores,
                 budgets=args.budgets, strategies=args.strategies, k=args.k, seed=args.seed, repeats=args.repeats,
             )
             results.append(res)
@@ -155,7 +164,7 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
                 n_all = every.points[0].labels_used
                 scored[f"adapted, all ~{n_all} training-fold labels"] = every.scores[("random", len(items))]
             if args.refit:
-                scored.update(_refit_scores(items, queries, router, res, args))
+                scored.update(_refit_scores(items, queries, router, res, args, select_scores, picker.threshold))
             report = evaluate_scores(items, scored, protocol="in-domain")
             reports.append(report)
             refs[bench] = {"default": report.rows["default router (no labels)"]["apgr"],
@@ -228,7 +237,25 @@ def _training_embeddings(router: Any, args: argparse.Namespace) -> Any:
     return _TRAIN[recipe]
 
 
-def _refit_scores(items: Any, queries: Any, router: Any, res: Any, args: argparse.Namespace) -> dict[str, Any]:
+def _selector(router: Any, name: str | None) -> Any:
+    """The router whose scores choose the active labels (``--select-with``), or None for ``router`` itself."""
+    if name is None:
+        return None
+    import core
+
+    selector = core.load_router(None if name == "default" else name)
+    if selector.embedder.model_id != router.embedder.model_id:
+        raise SystemExit(f"--select-with {name}: embedder {selector.embedder.model_id!r} differs from the adapted "
+                         f"router's {router.embedder.model_id!r}; the picks would need a second embedding pass")
+    if (selector.strong, selector.weak) != (router.strong, router.weak):
+        raise SystemExit(f"--select-with {name}: routes {selector.strong} vs {selector.weak}, the adapted router "
+                         f"{router.strong} vs {router.weak}")
+    return selector
+
+
+def _refit_scores(
+    items: Any, queries: Any, router: Any, res: Any, args: argparse.Namespace, select_scores: Any, threshold: float | None
+) -> dict[str, Any]:
     """Adapted scores when the base MF is first re-fitted with the labels (harness in-domain weighting)."""
     import contextlib
 
@@ -241,14 +268,13 @@ def _refit_scores(items: Any, queries: Any, router: Any, res: Any, args: argpars
 
     names = {m: router.predictor_models.get(m, m) for m in (items.strong, items.weak)}
     lookup = _Lookup(items.prompts, np.asarray(queries.embeddings, dtype=np.float32))
-    base_scores = router.predictor.predict(queries, names[items.strong], names[items.weak])
     out = {}
     for budget in (300, max(args.budgets)):
         scores = np.full(len(items), np.nan)
         for f, (test, pool) in enumerate(zip(res.plan.test, res.plan.labels)):
             n = min(budget, len(pool))
-            q = threshold_quantile(base_scores[pool], router.threshold)
-            pick = pool[np.sort(select_indices(queries.embeddings[pool], base_scores[pool], n, quantile=q, seed=args.seed + f))]
+            q = threshold_quantile(select_scores[pool], threshold)
+            pick = pool[np.sort(select_indices(queries.embeddings[pool], select_scores[pool], n, quantile=q, seed=args.seed + f))]
             with contextlib.redirect_stdout(sys.stderr):
                 base = refit_base_predictor(router, in_domain_comparisons(items, pick, names=names),
                                             data_dir=args.data_dir, cache_dir=args.cache_dir)

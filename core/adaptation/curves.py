@@ -105,6 +105,7 @@ def label_efficiency(
     *,
     names: dict[str, str] | None = None,
     threshold: float | None = None,
+    select_scores: np.ndarray | None = None,
     budgets: Sequence[int] = BUDGETS,
     strategies: Sequence[str] = (ACTIVE, RANDOM),
     k: int = 5,
@@ -119,6 +120,8 @@ def label_efficiency(
     ``queries`` are the items' encoded prompts (row i = item i); ``base`` the predictor to adapt,
     which knows ``items.strong`` / ``items.weak`` as ``names[...]`` (e.g. capability tiers);
     ``threshold`` the base router's (for the uncertainty term of active selection).
+    ``select_scores`` (one per item, with ``threshold`` theirs) let another router's scores drive
+    active selection while ``base`` is adapted: which of the two a curve owes to the picks.
     """
     from tqdm.auto import tqdm
 
@@ -131,7 +134,11 @@ def label_efficiency(
     fit = fit_scores or _fit_scores
     plan = make_cross_fit_plan(items, k=k, seed=seed, max_labels=len(items))  # labels = the whole pool
     lookup = _Lookup(items.prompts, np.asarray(queries.embeddings, dtype=np.float32))
-    base_scores = np.asarray(base.predict(queries, names[items.strong], names[items.weak]), dtype=float)
+    if select_scores is None:
+        select_scores = base.predict(queries, names[items.strong], names[items.weak])
+    select_scores = np.asarray(select_scores, dtype=float)
+    if select_scores.shape != (len(items),):
+        raise ValueError(f"select_scores: expected {len(items)} scores (one per item), got shape {select_scores.shape}")
     s_mean, w_mean = items.strong_mean, items.weak_mean
     points: list[CurvePoint] = []
     pooled: dict[tuple[str, int], np.ndarray] = {}
@@ -149,8 +156,8 @@ def label_efficiency(
                         if strategy == RANDOM:
                             pick = np.random.default_rng(rep_seed).choice(len(pool), size=n, replace=False)
                         else:
-                            quantile = threshold_quantile(base_scores[pool], threshold)
-                            pick = select_indices(queries.embeddings[pool], base_scores[pool], n,
+                            quantile = threshold_quantile(select_scores[pool], threshold)
+                            pick = select_indices(queries.embeddings[pool], select_scores[pool], n,
                                                   quantile=quantile, seed=rep_seed)
                         scores[test] = fit(items, queries, lookup, base, names, pool[np.sort(pick)], test, params)
                         bar.update(1)

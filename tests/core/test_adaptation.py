@@ -374,6 +374,36 @@ def test_label_efficiency_cross_fits_and_selects_only_from_training_folds(base, 
     np.testing.assert_array_equal(again.scores[(ACTIVE, 20)], res.scores[(ACTIVE, 20)])
 
 
+
+def test_label_efficiency_select_scores_drive_the_active_picks(base, gsm8k, gsm8k_queries) -> None:  # noqa: ANN001
+    """Another router's scores choose the labels; the base's own scores give the same curve as no override."""
+    from core.adaptation.selection import select_indices, threshold_quantile
+
+    names = {m: base.predictor_models.get(m, m) for m in (gsm8k.strong, gsm8k.weak)}
+    picked: list[np.ndarray] = []
+
+    def spy(items, queries, lookup, predictor, names_, labels, test, params):  # noqa: ANN001, ANN202
+        from core.adaptation.curves import _fit_scores
+
+        picked.append(labels)
+        return _fit_scores(items, queries, lookup, predictor, names_, labels, test, params)
+
+    other = np.asarray(gsm8k_queries.features[:, 0], dtype=float)  # prompt length as the selecting score
+    kw = dict(names=names, budgets=(20,), strategies=(ACTIVE,), k=3, repeats=1, progress=False)
+    res = label_efficiency(gsm8k, gsm8k_queries, base.predictor, threshold=None, select_scores=other, fit_scores=spy, **kw)
+    plan = res.plan
+    assert plan is not None
+    for f, (labels, pool) in enumerate(zip(picked, plan.labels)):
+        want = select_indices(gsm8k_queries.embeddings[pool], other[pool], 20,
+                              quantile=threshold_quantile(other[pool], None), seed=f)
+        np.testing.assert_array_equal(labels, pool[np.sort(want)])
+    own = base.predictor.predict(gsm8k_queries, names[gsm8k.strong], names[gsm8k.weak])
+    same = label_efficiency(gsm8k, gsm8k_queries, base.predictor, threshold=base.threshold, select_scores=own, **kw)
+    plain = label_efficiency(gsm8k, gsm8k_queries, base.predictor, threshold=base.threshold, **kw)
+    np.testing.assert_array_equal(same.scores[(ACTIVE, 20)], plain.scores[(ACTIVE, 20)])
+    with pytest.raises(ValueError, match="select_scores"):
+        label_efficiency(gsm8k, gsm8k_queries, base.predictor, select_scores=other[:5], **kw)
+
 def test_golden_outcome_labels_adapt(base, gsm8k, tmp_path: Path) -> None:  # noqa: ANN001
     """Per-model golden outcomes (what `winroute label --golden` writes) become strong-vs-weak battles."""
     rows = []
