@@ -153,6 +153,31 @@ def predictor_ms(router, n: int, repeats: int = 50) -> tuple[float, float]:  # n
     return timed(one, repeats * 4), timed(queries, repeats // 5) / n
 
 
+def gemm_gflops(repeats: int = 5, calls: int = 100) -> tuple[float, float]:
+    """fp32 matrix-multiply throughput on one thread, at a batch's shape (704 x 384 @ 384 x 1536): min, max.
+
+    Batch routing is bound by this (docs/overhead.md), so it is the yardstick that makes runs on
+    different hosts, or the same host at different times, comparable.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        a, b = torch.randn(704, 384), torch.randn(384, 1536)
+        for _ in range(5):
+            a @ b
+        rates = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                a @ b
+            rates.append(2 * 704 * 384 * 1536 * calls / (time.perf_counter() - t0) / 1e9)
+    finally:
+        torch.set_num_threads(threads)
+    return min(rates), max(rates)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--router", type=_csv(str), default=[None],
@@ -196,6 +221,8 @@ def main() -> None:
     load = os.getloadavg()
     print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs, {memory_gib()}, python {platform.python_version()}, "
           f"torch {torch.__version__}; load average at start {load[0]:.2f}")
+    low, high = gemm_gflops()
+    print(f"machine speed: fp32 GEMM {low:.0f}-{high:.0f} GFLOP/s on one thread (704x384 @ 384x1536, a batch's shape)")
     routers = sorted({f"{v[2].name} ({v[2].predictor.kind})" for v in variants})
     print(f"router: {', '.join(routers)}, embedder {base_id}; "
           f"{args.n} prompts per batch, {args.single} single routes, {args.repeat} repeat(s)")
