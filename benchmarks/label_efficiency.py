@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--select-with", metavar="ROUTER",
                         help="choose the active labels with this router's scores and threshold while adapting "
                              "--router ('default' = the bundled one): tells the picks' share from the base's")
+    parser.add_argument("--no-typical-length", dest="typical_length", action="store_false",
+                        help="active selection without its typical-length term (uncertainty and diversity only)")
     parser.add_argument("--k", type=int, default=5, help="cross-fit folds (default: 5)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3, help="seeds per strategy and budget (default: 3)")
@@ -149,6 +151,7 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
                 print(f"active labels chosen with {args.select_with}'s scores (threshold {picker.threshold:.4f})")
             res = label_efficiency(
                 items, queries, router.predictor, names=names, threshold=picker.threshold, select_scores=select_scores,
+                typical_length=args.typical_length,
                 budgets=args.budgets, strategies=args.strategies, k=args.k, seed=args.seed, repeats=args.repeats,
             )
             results.append(res)
@@ -175,7 +178,8 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
             print(report.table())
             print()
         budgets = list(args.budgets)
-        print("APGR (mean ± sd over repeats) of the adapted default router vs labels per fold "
+        adapted = "default router" if args.router is None else f"router {args.router}"
+        print(f"APGR (mean ± sd over repeats) of the adapted {adapted} vs labels per fold "
               "(in brackets: labels actually available when the pool is smaller)")
         print(_table(results, budgets))
         print()
@@ -263,7 +267,7 @@ def _refit_scores(
 
     from core.adaptation import refit_base_predictor
     from core.adaptation.curves import _fit_scores, _Lookup
-    from core.adaptation.selection import select_indices, threshold_quantile
+    from core.adaptation.selection import log_length, select_indices, threshold_quantile
     from core.evaluation.protocols import in_domain_comparisons
 
     names = {m: router.predictor_models.get(m, m) for m in (items.strong, items.weak)}
@@ -274,7 +278,9 @@ def _refit_scores(
         for f, (test, pool) in enumerate(zip(res.plan.test, res.plan.labels)):
             n = min(budget, len(pool))
             q = threshold_quantile(select_scores[pool], threshold)
-            pick = pool[np.sort(select_indices(queries.embeddings[pool], select_scores[pool], n, quantile=q, seed=args.seed + f))]
+            pick = pool[np.sort(select_indices(queries.embeddings[pool], select_scores[pool], n, quantile=q,
+                                               seed=args.seed + f,
+                                               lengths=log_length(queries)[pool] if args.typical_length else None))]
             with contextlib.redirect_stdout(sys.stderr):
                 base = refit_base_predictor(router, in_domain_comparisons(items, pick, names=names),
                                             data_dir=args.data_dir, cache_dir=args.cache_dir)

@@ -14,7 +14,7 @@ from .curves import ACTIVE, BUDGETS, RANDOM, CurvePoint, LabelEfficiency, label_
 from .errors import AdaptationError, MissingSketchError
 from .inspection import CLOSE_COSINE, DomainReport, inspect_prompts, recommend_labels
 from .labels import label_battles, load_comparisons
-from .selection import Selection, select_indices, select_prompts, threshold_quantile, uncertainty
+from .selection import Selection, log_length, select_indices, select_prompts, threshold_quantile, uncertainty
 from .sketch import DEFAULT_SKETCH_SIZE, PromptSketch, add_sketch_from_recipe, build_sketch
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "load_comparisons",
     "recommend_labels",
     "refit_base_predictor",
+    "log_length",
     "select_indices",
     "select_prompts",
     "threshold_quantile",

@@ -43,7 +43,7 @@ def cmd_select(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     print(f"selected {len(selection.prompts)} of {selection.n_pool} unlabeled prompts"
           f"{f' ({selection.n_excluded} already labeled or duplicate skipped)' if selection.n_excluded else ''}; "
-          f"wrote {out} (one JSON object per line: prompt, index, score, uncertainty)")
+          f"wrote {out} (one JSON object per line: prompt, index, score, uncertainty, typical_length)")
     return 0
 
 

@@ -21,7 +21,7 @@ from ..evaluation.benchmarks import BenchmarkItems
 from ..evaluation.metrics import call_performance_curve, curve_metrics
 from ..evaluation.protocols import CrossFitPlan, in_domain_comparisons, make_cross_fit_plan
 from ..predictors import AdaptedPredictor, Predictor, Queries
-from .selection import select_indices, threshold_quantile
+from .selection import log_length, select_indices, threshold_quantile
 
 __all__ = ["ACTIVE", "BUDGETS", "RANDOM", "CurvePoint", "LabelEfficiency", "label_efficiency"]
 
@@ -106,6 +106,7 @@ def label_efficiency(
     names: dict[str, str] | None = None,
     threshold: float | None = None,
     select_scores: np.ndarray | None = None,
+    typical_length: bool = True,
     budgets: Sequence[int] = BUDGETS,
     strategies: Sequence[str] = (ACTIVE, RANDOM),
     k: int = 5,
@@ -122,6 +123,7 @@ def label_efficiency(
     ``threshold`` the base router's (for the uncertainty term of active selection).
     ``select_scores`` (one per item, with ``threshold`` theirs) let another router's scores drive
     active selection while ``base`` is adapted: which of the two a curve owes to the picks.
+    ``typical_length=False`` drops selection's typical-length term (the ablation in docs/adaptation.md).
     """
     from tqdm.auto import tqdm
 
@@ -139,6 +141,7 @@ def label_efficiency(
     select_scores = np.asarray(select_scores, dtype=float)
     if select_scores.shape != (len(items),):
         raise ValueError(f"select_scores: expected {len(items)} scores (one per item), got shape {select_scores.shape}")
+    lengths = log_length(queries) if typical_length else None
     s_mean, w_mean = items.strong_mean, items.weak_mean
     points: list[CurvePoint] = []
     pooled: dict[tuple[str, int], np.ndarray] = {}
@@ -158,7 +161,8 @@ def label_efficiency(
                         else:
                             quantile = threshold_quantile(select_scores[pool], threshold)
                             pick = select_indices(queries.embeddings[pool], select_scores[pool], n,
-                                                  quantile=quantile, seed=rep_seed)
+                                                  quantile=quantile, seed=rep_seed,
+                                                  lengths=None if lengths is None else lengths[pool])
                         scores[test] = fit(items, queries, lookup, base, names, pool[np.sort(pick)], test, params)
                         bar.update(1)
                     if rep == 0:

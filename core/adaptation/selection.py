@@ -8,10 +8,15 @@ stands for many others (its kernel-kNN correction reaches them) and the router i
    to 0 at the far end of the ranking; the threshold is the router's own, with its rank clipped to
    the pool's 20-80% quantiles (a router not calibrated to this traffic may put it at an extreme),
    or the one sending ``strong_share`` of the pool strong;
-2. diversity: seeded spherical k-means splits the candidates into K clusters; when some prompts are
+2. typical length ``t`` in [0, 1], the same ramp around the pool's median prompt length. The
+   adapted predictor keeps the base's ordering, which follows length closely, and learns
+   in-domain corrections; labels of middling length appear to show those best (without the term,
+   a router whose scores do not follow length picked labels worse than random ones:
+   docs/adaptation.md). Picks weigh ``w = 0.5 + (u + t) / 2``;
+3. diversity: seeded spherical k-means splits the candidates into K clusters; when some prompts are
    labeled already, they join the clustering and clusters holding one are skipped;
-3. from each cluster (largest first) the member with the highest ``(0.5 + u) * (1 + cos to centroid)``:
-   representative of its cluster, preferring uncertain ones.
+4. from each cluster (largest first) the member with the highest ``w * (1 + cos to centroid)``:
+   representative of its cluster, preferring uncertain, typical ones.
 
 Same pool, scores, seed -> same selection.
 """
@@ -27,7 +32,9 @@ import numpy as np
 from .clustering import spherical_kmeans, unit_rows
 from .errors import AdaptationError
 
-__all__ = ["Selection", "router_scores", "select_indices", "select_prompts", "threshold_quantile", "uncertainty"]
+__all__ = [
+    "Selection", "log_length", "router_scores", "select_indices", "select_prompts", "threshold_quantile", "uncertainty",
+]
 
 QUANTILE_CLIP = (0.2, 0.8)
 
@@ -37,6 +44,13 @@ def router_scores(router: Any, queries: Any) -> np.ndarray:
     names = router.predictor_models
     scores = router.predictor.predict(queries, names.get(router.strong, router.strong), names.get(router.weak, router.weak))
     return np.asarray(scores, dtype=np.float64)
+
+
+def log_length(queries: Any) -> np.ndarray:
+    """Each encoded prompt's log character count (its ``log_chars`` text feature): the length selection weighs."""
+    from ..features import FEATURE_NAMES
+
+    return np.asarray(queries.features, dtype=np.float64)[:, FEATURE_NAMES.index("log_chars")]
 
 
 def threshold_quantile(scores: np.ndarray, threshold: float | None = None, *, strong_share: float | None = None) -> float:
@@ -55,11 +69,13 @@ def threshold_quantile(scores: np.ndarray, threshold: float | None = None, *, st
 
 
 def uncertainty(scores: np.ndarray, quantile: float = 0.5) -> np.ndarray:
-    """1 at the threshold's rank, falling linearly with rank distance to 0 at the farther end."""
+    """1 at the threshold's rank, falling linearly with rank distance to 0 at the farther end (ties share a rank)."""
+    from scipy.stats import rankdata
+
     scores = np.asarray(scores, dtype=float)
     if len(scores) == 0:
         return np.zeros(0)
-    ranks = (np.argsort(np.argsort(scores, kind="stable"), kind="stable") + 0.5) / len(scores)
+    ranks = (rankdata(scores, method="average") - 0.5) / len(scores)
     return 1.0 - np.abs(ranks - quantile) / max(quantile, 1.0 - quantile)
 
 
@@ -71,17 +87,25 @@ def select_indices(
     quantile: float = 0.5,
     labeled: np.ndarray | None = None,
     seed: int = 0,
+    lengths: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Indices of ``k`` rows of ``embeddings`` to label (see the module docstring), in pick order."""
+    """Indices of ``k`` rows of ``embeddings`` to label (see the module docstring), in pick order.
+
+    ``lengths`` (e.g. log characters, one per row) add the typical-length term; without them the
+    weight is ``0.5 + u``.
+    """
     x = unit_rows(embeddings)
     n = len(x)
     if k < 1:
         raise AdaptationError(f"k must be >= 1, got {k}")
     if len(scores) != n:
         raise AdaptationError(f"{len(scores)} scores for {n} prompts")
+    if lengths is not None and len(lengths) != n:
+        raise AdaptationError(f"{len(lengths)} lengths for {n} prompts")
     if k >= n:
         return np.arange(n)
-    weight = 0.5 + uncertainty(scores, quantile)
+    u = uncertainty(scores, quantile)
+    weight = 0.5 + (u if lengths is None else 0.5 * (u + uncertainty(lengths)))
     done = np.zeros((0, x.shape[1]), np.float32) if labeled is None or len(labeled) == 0 else unit_rows(labeled)
     centroids, assignment = spherical_kmeans(np.concatenate([x, done]), k + len(done), seed=seed)
     covered = set(assignment[n:].tolist())
@@ -114,22 +138,25 @@ def _farthest_first(x: np.ndarray, weight: np.ndarray, k: int, centers: np.ndarr
 
 @dataclass
 class Selection:
-    """Prompts picked for labeling, with why: their router score and uncertainty."""
+    """Prompts picked for labeling, with why: their router score, uncertainty and typical length."""
 
     indices: np.ndarray
     prompts: list[str]
     scores: np.ndarray
     uncertainty: np.ndarray
+    typical_length: np.ndarray
     quantile: float
     n_pool: int
     n_excluded: int = 0
     notes: list[str] = field(default_factory=list)
 
     def records(self) -> list[dict[str, Any]]:
-        """One JSON-ready dict per pick (``prompt``, ``index`` in the pool file, ``score``, ``uncertainty``)."""
+        """One JSON-ready dict per pick (``prompt``, ``index`` in the pool file, ``score``, ``uncertainty``,
+        ``typical_length``)."""
         return [
-            {"prompt": p, "index": int(i), "score": round(float(s), 6), "uncertainty": round(float(u), 4)}
-            for p, i, s, u in zip(self.prompts, self.indices, self.scores, self.uncertainty)
+            {"prompt": p, "index": int(i), "score": round(float(s), 6), "uncertainty": round(float(u), 4),
+             "typical_length": round(float(t), 4)}
+            for p, i, s, u, t in zip(self.prompts, self.indices, self.scores, self.uncertainty, self.typical_length)
         ]
 
 
@@ -167,12 +194,14 @@ def select_prompts(
     if fitted is not None:
         labeled.append(np.asarray(fitted))
     done = np.concatenate(labeled) if labeled else None
-    pick = select_indices(queries.embeddings, scores, min(k, len(pool)), quantile=quantile, labeled=done, seed=seed)
+    lengths = log_length(queries)
+    pick = select_indices(queries.embeddings, scores, min(k, len(pool)), quantile=quantile, labeled=done, seed=seed,
+                          lengths=lengths)
     notes = []
     if k > len(pool):
         notes.append(f"asked for {k} prompts but only {len(pool)} unlabeled distinct prompts remain: all selected")
-    u = uncertainty(scores, quantile)
+    u, t = uncertainty(scores, quantile), uncertainty(lengths)
     return Selection(
-        np.asarray([pool[i] for i in pick], dtype=np.int64), [texts[i] for i in pick], scores[pick], u[pick],
+        np.asarray([pool[i] for i in pick], dtype=np.int64), [texts[i] for i in pick], scores[pick], u[pick], t[pick],
         quantile, len(pool), len(prompts) - len(pool), notes,
     )

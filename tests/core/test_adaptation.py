@@ -227,6 +227,18 @@ def test_selection_prefers_the_uncertain_copy(base, gsm8k) -> None:  # noqa: ANN
     assert (picks < 30).all()  # always the copy scored near the threshold
 
 
+def test_selection_prefers_the_copy_of_typical_length(base, gsm8k) -> None:  # noqa: ANN001
+    emb = base.encode(gsm8k.prompts[:30]).embeddings
+    twice = np.concatenate([emb, emb])  # same place in embedding space, same score: only the length differs
+    scores = np.full(60, 0.5)
+    lengths = np.r_[np.full(30, 5.0), np.r_[np.full(15, 1.0), np.full(15, 9.0)]]  # the pool's median is 5
+    picks = select_indices(twice, scores, 8, quantile=0.5, seed=0, lengths=lengths)
+    assert (picks < 30).all()
+    swapped = np.r_[lengths[30:], lengths[:30]]  # now the second copies are the typical ones
+    assert (select_indices(twice, scores, 8, quantile=0.5, seed=0, lengths=swapped) >= 30).all()
+    with pytest.raises(AdaptationError, match="lengths"):
+        select_indices(twice, scores, 8, lengths=lengths[:10])
+
 def test_select_prompts_excludes_labelled_and_covers_new_ground(base, gsm8k, mmlu) -> None:  # noqa: ANN001
     pool = gsm8k.prompts[:30] + mmlu.prompts[:30]
     is_gsm8k = np.r_[np.ones(30, bool), np.zeros(30, bool)]
@@ -239,7 +251,8 @@ def test_select_prompts_excludes_labelled_and_covers_new_ground(base, gsm8k, mml
     again = select_prompts(base, pool, 6, exclude=labelled, seed=0)
     assert again.prompts == covered.prompts
     rec = covered.records()[0]
-    assert set(rec) == {"prompt", "index", "score", "uncertainty"} and pool[rec["index"]] == rec["prompt"]
+    assert set(rec) == {"prompt", "index", "score", "uncertainty", "typical_length"} and pool[rec["index"]] == rec["prompt"]
+    assert 0.0 <= rec["typical_length"] <= 1.0
 
 
 def test_select_cli_and_bad_input(base, gsm8k, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
@@ -377,7 +390,7 @@ def test_label_efficiency_cross_fits_and_selects_only_from_training_folds(base, 
 
 def test_label_efficiency_select_scores_drive_the_active_picks(base, gsm8k, gsm8k_queries) -> None:  # noqa: ANN001
     """Another router's scores choose the labels; the base's own scores give the same curve as no override."""
-    from core.adaptation.selection import select_indices, threshold_quantile
+    from core.adaptation.selection import log_length, select_indices, threshold_quantile
 
     names = {m: base.predictor_models.get(m, m) for m in (gsm8k.strong, gsm8k.weak)}
     picked: list[np.ndarray] = []
@@ -388,15 +401,21 @@ def test_label_efficiency_select_scores_drive_the_active_picks(base, gsm8k, gsm8
         picked.append(labels)
         return _fit_scores(items, queries, lookup, predictor, names_, labels, test, params)
 
-    other = np.asarray(gsm8k_queries.features[:, 0], dtype=float)  # prompt length as the selecting score
+    other = np.random.default_rng(0).uniform(size=len(gsm8k))  # another "router's" scores
     kw = dict(names=names, budgets=(20,), strategies=(ACTIVE,), k=3, repeats=1, progress=False)
-    res = label_efficiency(gsm8k, gsm8k_queries, base.predictor, threshold=None, select_scores=other, fit_scores=spy, **kw)
-    plan = res.plan
-    assert plan is not None
-    for f, (labels, pool) in enumerate(zip(picked, plan.labels)):
-        want = select_indices(gsm8k_queries.embeddings[pool], other[pool], 20,
-                              quantile=threshold_quantile(other[pool], None), seed=f)
-        np.testing.assert_array_equal(labels, pool[np.sort(want)])
+    first: dict[bool, np.ndarray] = {}
+    for typical in (True, False):  # False: the ablation without selection's typical-length term
+        picked.clear()
+        res = label_efficiency(gsm8k, gsm8k_queries, base.predictor, threshold=None, select_scores=other,
+                               typical_length=typical, fit_scores=spy, **kw)
+        assert res.plan is not None
+        for f, (labels, pool) in enumerate(zip(picked, res.plan.labels)):
+            want = select_indices(gsm8k_queries.embeddings[pool], other[pool], 20,
+                                  quantile=threshold_quantile(other[pool], None), seed=f,
+                                  lengths=log_length(gsm8k_queries)[pool] if typical else None)
+            np.testing.assert_array_equal(labels, pool[np.sort(want)])
+        first[typical] = picked[0]
+    assert not np.array_equal(first[True], first[False])
     own = base.predictor.predict(gsm8k_queries, names[gsm8k.strong], names[gsm8k.weak])
     same = label_efficiency(gsm8k, gsm8k_queries, base.predictor, threshold=base.threshold, select_scores=own, **kw)
     plain = label_efficiency(gsm8k, gsm8k_queries, base.predictor, threshold=base.threshold, **kw)
