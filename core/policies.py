@@ -22,8 +22,9 @@ def check_threshold(threshold: float) -> float:
 def threshold_for_share(reference_scores: Sequence[float] | np.ndarray, strong_share: float) -> float:
     """Threshold under which ``strong_share`` of ``reference_scores`` would go to the strong model.
 
-    A score routes strong when ``score >= threshold``; share 0 gives a threshold above every
-    score and share 1 one at or below every score.
+    A score routes strong when ``score >= threshold``. The ends hold for any prompt, not only the
+    reference ones (a new prompt may score outside their range): share 1 gives 0.0, so every
+    score routes strong, and share 0 gives 1.0, which only a score of exactly 1 reaches.
     """
     share = check_share(strong_share)
     ref = np.sort(np.asarray(reference_scores, dtype=np.float64))
@@ -32,9 +33,9 @@ def threshold_for_share(reference_scores: Sequence[float] | np.ndarray, strong_s
     if np.isnan(ref).any():
         raise ValueError("reference scores contain NaN")
     if share <= 0.0:
-        return float(np.nextafter(ref[-1], np.inf)) if ref[-1] < 1.0 else 1.0
+        return 1.0
     if share >= 1.0:
-        return float(ref[0])
+        return 0.0
     return float(np.quantile(ref, 1.0 - share))
 
 

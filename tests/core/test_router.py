@@ -60,6 +60,16 @@ def test_threshold_and_strong_share_overrides(default_router: Router) -> None:
         default_router.route("hello", strong_share=-0.1)
 
 
+def test_share_ends_hold_outside_the_reference_scores() -> None:
+    from core.policies import strong_mask, threshold_for_share
+
+    ref = np.array([0.4, 0.5, 0.6])
+    new = np.array([0.1, 0.45, 0.9])  # new prompts scoring below and above every reference score
+    assert strong_mask(new, threshold_for_share(ref, 1.0)).all()
+    assert not strong_mask(new, threshold_for_share(ref, 0.0)).any()
+    assert strong_mask(ref, threshold_for_share(ref, 1 / 3)).sum() == 1
+
+
 def test_calibrate_hits_the_target_share(default_router: Router) -> None:
     router = load_router()
     prompts = [f"Explain topic number {i} in {i % 7 + 1} sentences about {['math', 'code', 'poems'][i % 3]}" for i in range(60)]
