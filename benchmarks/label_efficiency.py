@@ -155,7 +155,7 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
                 budgets=args.budgets, strategies=args.strategies, k=args.k, seed=args.seed, repeats=args.repeats,
             )
             results.append(res)
-            base_scores = router.predictor.predict(queries, names[items.strong], names[items.weak])
+            base_scores = select_scores if selector is None else router_scores(router, queries)
             scored = {"default router (no labels)": base_scores}
             for budget in (300, max(args.budgets)):
                 for strategy in args.strategies:
@@ -272,6 +272,7 @@ def _refit_scores(
 
     names = {m: router.predictor_models.get(m, m) for m in (items.strong, items.weak)}
     lookup = _Lookup(items.prompts, np.asarray(queries.embeddings, dtype=np.float32))
+    lengths = log_length(queries) if args.typical_length else None
     out = {}
     for budget in (300, max(args.budgets)):
         scores = np.full(len(items), np.nan)
@@ -279,8 +280,7 @@ def _refit_scores(
             n = min(budget, len(pool))
             q = threshold_quantile(select_scores[pool], threshold)
             pick = pool[np.sort(select_indices(queries.embeddings[pool], select_scores[pool], n, quantile=q,
-                                               seed=args.seed + f,
-                                               lengths=log_length(queries)[pool] if args.typical_length else None))]
+                                               seed=args.seed + f, lengths=None if lengths is None else lengths[pool]))]
             with contextlib.redirect_stdout(sys.stderr):
                 base = refit_base_predictor(router, in_domain_comparisons(items, pick, names=names),
                                             data_dir=args.data_dir, cache_dir=args.cache_dir)

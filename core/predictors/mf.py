@@ -76,9 +76,8 @@ class MFPredictor(Predictor):
         if embeddings.dtype != np.int8 or len(embeddings) != len(features):
             raise ValueError("contrast bank: expected int8 embeddings and one feature row per training prompt")
         self.contrast_embeddings_, self.contrast_features_ = embeddings, features
-        torch = _torch()
-        self._contrast_bank = (torch.from_numpy(embeddings.astype(np.float32) / _INT8_SCALE),
-                               torch.from_numpy(features.astype(np.float32)))
+        self._contrast_bank = (np.ascontiguousarray(embeddings.T, dtype=np.float32) / np.float32(_INT8_SCALE),
+                               features.astype(np.float32))
 
     def _neighbour_features(self, emb: np.ndarray, *, training: bool, block: int = 1024) -> np.ndarray:
         """Mean standardised features of each query's most similar training prompts.
@@ -86,20 +85,18 @@ class MFPredictor(Predictor):
         ``training``: the queries are the training prompts themselves, each left out of its own
         neighbours (as a new prompt is never among them).
         """
-        torch = _torch()
-        bank, bank_features = self._contrast_bank  # torch: MKL's single-query products beat numpy's here
-        k = min(int(self.contrast_neighbours), len(bank) - int(training))
+        bank_t, bank_features = self._contrast_bank
+        k = min(int(self.contrast_neighbours), bank_t.shape[1] - int(training))
         if k < 1:
             raise ValueError("contrast_neighbours needs at least 2 training prompts")
         out = np.empty((len(emb), bank_features.shape[1]), np.float32)
-        with torch.no_grad():
-            for start in range(0, len(emb), block):
-                sims = torch.from_numpy(np.ascontiguousarray(emb[start : start + block])) @ bank.T
-                if training:
-                    rows = torch.arange(len(sims))
-                    sims[rows, start + rows] = -torch.inf
-                top = torch.topk(sims, k, dim=1, sorted=False).indices
-                out[start : start + block] = bank_features[top].mean(dim=1).numpy()
+        for start in range(0, len(emb), block):
+            sims = emb[start : start + block] @ bank_t
+            if training:
+                rows = np.arange(len(sims))
+                sims[rows, start + rows] = -np.inf
+            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            out[start : start + block] = bank_features[top].mean(axis=1)
         return out
 
     def fit(self, data: PairwiseData) -> MFPredictor:
