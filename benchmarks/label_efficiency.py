@@ -266,8 +266,8 @@ def _refit_scores(
     import numpy as np
 
     from core.adaptation import refit_base_predictor
-    from core.adaptation.curves import _fit_scores, _Lookup
-    from core.adaptation.selection import log_length, select_indices, threshold_quantile
+    from core.adaptation.curves import _fit_scores, _Lookup, active_pick
+    from core.adaptation.selection import log_length
     from core.evaluation.protocols import in_domain_comparisons
 
     names = {m: router.predictor_models.get(m, m) for m in (items.strong, items.weak)}
@@ -277,10 +277,8 @@ def _refit_scores(
     for budget in (300, max(args.budgets)):
         scores = np.full(len(items), np.nan)
         for f, (test, pool) in enumerate(zip(res.plan.test, res.plan.labels)):
-            n = min(budget, len(pool))
-            q = threshold_quantile(select_scores[pool], threshold)
-            pick = pool[np.sort(select_indices(queries.embeddings[pool], select_scores[pool], n, quantile=q,
-                                               seed=args.seed + f, lengths=None if lengths is None else lengths[pool]))]
+            pick = pool[np.sort(active_pick(queries, select_scores, lengths, pool, min(budget, len(pool)), threshold,
+                                            args.seed + f))]
             with contextlib.redirect_stdout(sys.stderr):
                 base = refit_base_predictor(router, in_domain_comparisons(items, pick, names=names),
                                             data_dir=args.data_dir, cache_dir=args.cache_dir)

@@ -80,6 +80,20 @@ class _Lookup:
         return self.embeddings[[self.rows[t] for t in texts]]
 
 
+def active_pick(
+    queries: Queries, scores: np.ndarray, lengths: np.ndarray | None, pool: np.ndarray, n: int,
+    threshold: float | None, seed: int,
+) -> np.ndarray:
+    """Active selection of ``n`` labels from ``pool`` (item indices), as positions in ``pool``.
+
+    ``scores`` and ``lengths`` (None: no typical-length term) cover every item; the threshold's
+    rank is taken within the pool, as ``winroute select`` does on a user's pool.
+    """
+    quantile = threshold_quantile(scores[pool], threshold)
+    return select_indices(queries.embeddings[pool], scores[pool], n, quantile=quantile, seed=seed,
+                          lengths=None if lengths is None else lengths[pool])
+
+
 def _fit_scores(
     items: BenchmarkItems,
     queries: Queries,
@@ -159,10 +173,7 @@ def label_efficiency(
                         if strategy == RANDOM:
                             pick = np.random.default_rng(rep_seed).choice(len(pool), size=n, replace=False)
                         else:
-                            quantile = threshold_quantile(select_scores[pool], threshold)
-                            pick = select_indices(queries.embeddings[pool], select_scores[pool], n,
-                                                  quantile=quantile, seed=rep_seed,
-                                                  lengths=None if lengths is None else lengths[pool])
+                            pick = active_pick(queries, select_scores, lengths, pool, n, threshold, rep_seed)
                         scores[test] = fit(items, queries, lookup, base, names, pool[np.sort(pick)], test, params)
                         bar.update(1)
                     if rep == 0:

@@ -8,11 +8,12 @@ stands for many others (its kernel-kNN correction reaches them) and the router i
    to 0 at the far end of the ranking; the threshold is the router's own, with its rank clipped to
    the pool's 20-80% quantiles (a router not calibrated to this traffic may put it at an extreme),
    or the one sending ``strong_share`` of the pool strong;
-2. typical length ``t`` in [0, 1], the same ramp around the pool's median prompt length. The
-   adapted predictor keeps the base's ordering, which follows length closely, and learns
-   in-domain corrections; labels of middling length appear to show those best (without the term,
-   a router whose scores do not follow length picked labels worse than random ones:
-   docs/adaptation.md). Picks weigh ``w = 0.5 + (u + t) / 2``;
+2. typical length ``t`` in [0, 1], the same ramp around the pool's median prompt length. Length
+   is the strongest single signal on the benchmarks measured, so labels at its extremes mostly
+   restate it, while labels of middling length show the in-domain corrections the adapted
+   predictor learns (without the term, the default router, whose scores do not follow length
+   closely, picked labels worse than random ones: docs/adaptation.md). Picks weigh
+   ``w = 0.5 + (u + t) / 2``;
 3. diversity: seeded spherical k-means splits the candidates into K clusters; when some prompts are
    labeled already, they join the clustering and clusters holding one are skipped;
 4. from each cluster (largest first) the member with the highest ``w * (1 + cos to centroid)``:
