@@ -100,6 +100,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_loso(args: argparse.Namespace) -> int:
+    """The generalization yardstick: every recipe trained without each source, scored on it."""
+    from .evaluation.loso import run_loso, write_loso_report
+    from .evaluation.protocols import default_config_path
+
+    recipes = args.recipes or [str(default_config_path())]
+    report = run_loso(recipes, sources=args.sources, data_dir=args.data_dir, cache_dir=args.cache_dir,
+                      seeds=args.seeds, max_items=args.max_items, seed=args.seed)
+    print(report.table())
+    if args.out:
+        for path in write_loso_report(report, args.out, plot=not args.no_plot):
+            print(f"wrote {path}")
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation.nway import is_nway_benchmark, run_nway
 
@@ -111,6 +126,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                  data_dir=args.data_dir, cache_dir=args.cache_dir, config=args.config, max_items=args.max_items,
                  max_train=getattr(args, "max_train_items", None), seed=args.seed, out=args.out, plot=not args.no_plot)
         return 0
+    if args.protocol == "leave-one-source-out":
+        return _evaluate_loso(args)
     from .evaluation.protocols import IN_DOMAIN, OUT_OF_DOMAIN
     from .evaluation.runner import EvalSettings, Harness, write_report
 
@@ -258,9 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
         "from --config's data: random, sw_ranking, mf, bert, causal_llm (default: default)",
     )
     p.add_argument("--router", help="one saved router directory (same as --routers DIR)")
-    p.add_argument("--protocol", choices=["out-of-domain", "in-domain", "both"], default="out-of-domain",
+    p.add_argument("--protocol", choices=["out-of-domain", "in-domain", "both", "leave-one-source-out"],
+                   default="out-of-domain",
                    help="out-of-domain: train on the training sources only; in-domain: add <= --max-labels "
-                   "benchmark labels with k-fold cross-fitting (default: out-of-domain)")
+                   "benchmark labels with k-fold cross-fitting; leave-one-source-out: train each --recipes "
+                   "recipe without each labelled source and score it there (default: out-of-domain)")
+    p.add_argument("--recipes", nargs="+", metavar="TOML",
+                   help="leave-one-source-out: recipe files to compare (default: configs/default.toml)")
+    p.add_argument("--sources", nargs="+", metavar="NAME",
+                   help="leave-one-source-out: held-out sources to score (default: all of them)")
     p.add_argument("--data-dir", help="shared data directory, or the MT-Bench folder (default: $WINROUTE_DATA)")
     p.add_argument("--train-data-dir", help="where the training sources are, if not in --data-dir ($WINROUTE_DATA)")
     p.add_argument("--config", help="recipe for routers trained on the fly (default: configs/default.toml)")

@@ -6,18 +6,22 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .data.decontaminate import DecontaminationReport
 from .data.models import canonical_model
-from .data.records import Comparison
+from .data.records import Comparison, Outcome
+from .data.training import ALL_TRAINING_SOURCES, DEFAULT_TRAINING_SOURCES, DIFFICULTY_PAIR, TrainingData
 from .embeddings import Embedder
 from .router import Router
 
-KNOWN_SOURCES = ("alpaca_eval", "arena_bench_v1", "routerbench_zs", "llmrouter")
+KNOWN_SOURCES = ALL_TRAINING_SOURCES
+#: What the predictor learns: battles between the sources' models, between capability tiers,
+#: or each prompt's pair-free difficulty (see core.data.training).
+TARGETS = ("models", "tiers", "difficulty")
 
 
 @dataclass
@@ -30,13 +34,29 @@ class RecipeConfig:
     out: str = "router"
     predictor: str = "mf"
     predictor_params: dict[str, Any] = field(default_factory=dict)
-    sources: dict[str, float] = field(default_factory=lambda: dict.fromkeys(KNOWN_SOURCES, 1.0))
+    sources: dict[str, float] = field(default_factory=lambda: dict.fromkeys(DEFAULT_TRAINING_SOURCES, 1.0))
     embedder: str = "sentence-transformers/all-MiniLM-L6-v2"
     strong_share: float = 0.5
     decontaminate_benchmarks: list[str] = field(default_factory=lambda: ["gsm8k", "mmlu"])
     decontaminate_threshold: float = 0.95
     n_tiers: int = 0
+    target: str = "models"
+    difficulty_scale: str = "raw"
+    min_models: int = 2
+    balance_sources: bool = False
     path: str = ""
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise ValueError(f"unknown target {self.target!r}; choose from {', '.join(TARGETS)}")
+        if self.target == "tiers" and self.n_tiers < 2:
+            raise ValueError(f"a tiers target needs n_tiers >= 2, got {self.n_tiers}")
+        clash = sorted({"gsm8k", "mmlu"} & set(self.decontaminate_benchmarks))
+        if self.sources.get("routellm", 0) > 0 and clash:
+            raise ValueError(
+                f"the routellm source is RouteLLM's {' and '.join(clash)} itself: decontaminating against "
+                f"{clash} would drop it; set [decontaminate] benchmarks = [] or give routellm weight 0"
+            )
 
 
 def read_recipe(path: str | Path) -> tuple[Path, dict[str, Any]]:
@@ -68,28 +88,69 @@ def load_config(path: str | Path) -> RecipeConfig:
     if any(w < 0 for w in sources.values()):
         raise ValueError(f"{file}: source weights must be >= 0")
     decon = raw.get("decontaminate", {})
-    return RecipeConfig(
+    target = dict(raw.get("target", {}))
+    n_tiers = int(target.get("n_tiers", raw.get("tiers", {}).get("n_tiers", 0)))
+    kind = str(target.get("kind", "tiers" if n_tiers else "models"))
+    config = dict(
         name=str(raw["name"]),
         strong=canonical_model(str(raw["strong"])),
         weak=canonical_model(str(raw["weak"])),
         out=str(raw.get("out", "router")),
         predictor=str(raw.get("predictor", "mf")),
         predictor_params=dict(raw.get("predictor_params", {})),
-        sources=sources or dict.fromkeys(KNOWN_SOURCES, 1.0),
+        sources=sources or dict.fromkeys(DEFAULT_TRAINING_SOURCES, 1.0),
         embedder=str(raw.get("embedder", RecipeConfig.embedder)),
         strong_share=float(raw.get("strong_share", 0.5)),
         decontaminate_benchmarks=list(decon.get("benchmarks", ["gsm8k", "mmlu"])),
         decontaminate_threshold=float(decon.get("threshold", 0.95)),
-        n_tiers=int(raw.get("tiers", {}).get("n_tiers", 0)),
+        n_tiers=n_tiers if kind == "tiers" else 0,
+        target=kind,
+        difficulty_scale=str(target.get("scale", "raw")),
+        min_models=int(target.get("min_models", 2)),
+        balance_sources=bool(raw.get("balance_sources", False)),
         path=str(file),
     )
+    try:
+        return RecipeConfig(**config)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ValueError(f"{file}: {exc}") from None
 
 
-def tier_aliases(config: RecipeConfig, strong: str, weak: str) -> dict[str, str]:
-    """What the predictor calls ``strong`` and ``weak``: their capability tiers, or themselves."""
+def target_aliases(config: RecipeConfig, strong: str, weak: str) -> dict[str, str]:
+    """What the predictor calls ``strong`` and ``weak``: capability tiers, the difficulty pair, or themselves."""
     from .data import tier_name
 
-    return {strong: tier_name(1), weak: tier_name(config.n_tiers)} if config.n_tiers else {}
+    if config.target == "tiers":
+        return {strong: tier_name(1), weak: tier_name(config.n_tiers)}
+    if config.target == "difficulty":
+        return dict(zip((strong, weak), DIFFICULTY_PAIR))
+    return {}
+
+
+def balanced(comparisons: Sequence[Comparison]) -> list[Comparison]:
+    """Reweight battles so that every source weighs the same in total (its mean weight stays 1)."""
+    from dataclasses import replace
+
+    totals: dict[str, float] = {}
+    for c in comparisons:
+        totals[c.source] = totals.get(c.source, 0.0) + c.weight
+    target = sum(totals.values()) / max(1, len(totals))
+    return [replace(c, weight=c.weight * target / totals[c.source]) for c in comparisons]
+
+
+def recipe_records(config: RecipeConfig, data_dir: str | Path | None = None) -> TrainingData:
+    """The records of the recipe's sources (weight > 0), before battles are formed."""
+    from .data import load_training_sources
+
+    used = [s for s, w in config.sources.items() if w > 0]
+    if not used:
+        raise ValueError(f"recipe {config.path or config.name!r} gives every source weight 0")
+    if config.target != "models" and "alpaca_eval" in used:
+        raise ValueError(
+            f"{config.path}: a {config.target} target needs per-model outcomes; alpaca_eval has only pairwise "
+            "preferences: give it weight 0"
+        )
+    return load_training_sources(data_dir, used, derive_comparisons=False)
 
 
 def recipe_battles(
@@ -98,27 +159,30 @@ def recipe_battles(
     *,
     data_dir: str | Path | None = None,
     extra_eval_prompts: Sequence[str] = (),
+    exclude: Callable[[Outcome | Comparison], bool] | None = None,
+    records: TrainingData | None = None,
 ) -> tuple[list[Comparison], DecontaminationReport | None]:
-    """The recipe's training battles (model pairs or capability tiers), decontaminated.
+    """The recipe's training battles (model pairs, capability tiers or difficulty), decontaminated.
 
-    Decontamination is against the recipe's benchmarks plus ``extra_eval_prompts`` (e.g. the
-    benchmark being evaluated, when the recipe does not already cover it).
+    Records for which ``exclude`` is true are dropped before battles are formed (the
+    leave-one-source-out protocol drops the held-out source this way). Decontamination is
+    against the recipe's benchmarks plus ``extra_eval_prompts`` (e.g. the benchmark being
+    evaluated, when the recipe does not already cover it). ``records`` are the recipe's
+    sources when already loaded (:func:`recipe_records`), to load them once for many folds.
     """
-    from .data import decontaminate, load_eval_prompts, load_training_sources, tier_comparisons
+    from .data import decontaminate, difficulty_comparisons, load_eval_prompts, outcomes_to_comparisons, tier_comparisons
 
-    used = [s for s, w in config.sources.items() if w > 0]
-    if not used:
-        raise ValueError(f"recipe {config.path or config.name!r} gives every source weight 0")
-    if config.n_tiers:
-        if "alpaca_eval" in used:
-            raise ValueError(
-                f"{config.path}: tier battles need per-model outcomes; alpaca_eval has only pairwise "
-                "preferences: give it weight 0 or drop [tiers]"
-            )
-        outcomes = load_training_sources(data_dir, used, derive_comparisons=False).outcomes
+    data = recipe_records(config, data_dir) if records is None else records
+    keep = (lambda r: True) if exclude is None else (lambda r: not exclude(r))
+    outcomes = [o for o in data.outcomes if keep(o)]
+    if config.target == "tiers":
         comparisons = tier_comparisons(outcomes, config.n_tiers)
+    elif config.target == "difficulty":
+        comparisons = difficulty_comparisons(outcomes, min_models=config.min_models, scale=config.difficulty_scale)
     else:
-        comparisons = load_training_sources(data_dir, used).comparisons
+        comparisons = [c for c in data.comparisons if keep(c)] + outcomes_to_comparisons(outcomes)
+    if config.balance_sources:
+        comparisons = balanced(comparisons)
     eval_prompts = list(extra_eval_prompts)
     if config.decontaminate_benchmarks:
         eval_prompts += load_eval_prompts(data_dir, config.decontaminate_benchmarks)
@@ -152,14 +216,17 @@ def run_recipe(config: RecipeConfig, *, data_dir: str | Path | None = None, out:
         source_weights=config.sources,
         strong_share=config.strong_share,
         name=config.name,
-        predictor_models=tier_aliases(config, config.strong, config.weak),
+        predictor_models=target_aliases(config, config.strong, config.weak),
         metadata={
             "recipe": {
                 "config": config.path,
                 "predictor": config.predictor,
                 "predictor_params": config.predictor_params,
                 "sources": config.sources,
+                "target": config.target,
                 "n_tiers": config.n_tiers,
+                "difficulty_scale": config.difficulty_scale if config.target == "difficulty" else None,
+                "balance_sources": config.balance_sources,
                 "decontaminated_against": config.decontaminate_benchmarks,
                 "decontamination_threshold": config.decontaminate_threshold,
                 "dropped_by_decontamination": None if report is None else report.n_dropped,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .data.records import Comparison
+from .data.training import training_source
 from .embeddings import Embedder, make_embedder
 from .features import prompt_features
 from .predictors import PREDICTORS, PairwiseData, Predictor, Queries
@@ -25,8 +26,12 @@ def pairwise_data(
 
     ``source_weights`` multiplies each record's weight by its source's (missing = 1.0; 0 drops it).
     """
-    weights = dict(source_weights or {})
-    kept = [c for c in comparisons if weights.get(c.source, 1.0) * c.weight > 0]
+    given = dict(source_weights or {})
+
+    def source_weight(tag: str) -> float:
+        return given.get(tag, given.get(training_source(tag), 1.0))
+
+    kept = [c for c in comparisons if source_weight(c.source) * c.weight > 0]
     if not kept:
         raise ValueError("no comparisons left to train on (all sources have weight 0 or the data is empty)")
     prompts: dict[str, int] = {}
@@ -41,7 +46,7 @@ def pairwise_data(
             models.setdefault(c.model_b, len(models)),
         )
         outcome[i] = c.outcome
-        weight[i] = c.weight * weights.get(c.source, 1.0)
+        weight[i] = c.weight * source_weight(c.source)
     texts = list(prompts)
     queries = Queries(embedder.embed(texts), prompt_features(texts), texts)
     return PairwiseData(

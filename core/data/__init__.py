@@ -19,12 +19,16 @@ from core.data.importers import (
     load_llmrouter_prices,
     load_routellm_eval,
     load_routerbench,
+    load_zeroeval,
     resolve_data_dir,
 )
 from core.data.models import ModelInfo, canonical_model, load_price_catalog, model_key, model_tiers
 from core.data.records import Comparison, Outcome
 from core.data.training import (
+    ALL_TRAINING_SOURCES,
     DEFAULT_TRAINING_SOURCES,
+    DIFFICULTY_PAIR,
+    difficulty_comparisons,
     TrainingData,
     load_training_sources,
     outcomes_to_comparisons,
@@ -33,6 +37,9 @@ from core.data.training import (
 )
 
 __all__ = [
+    "ALL_TRAINING_SOURCES",
+    "DIFFICULTY_PAIR",
+    "difficulty_comparisons",
     "tier_comparisons",
     "tier_name",
     "Comparison",
@@ -58,6 +65,7 @@ __all__ = [
     "load_routellm_eval",
     "load_routerbench",
     "load_training_sources",
+    "load_zeroeval",
     "model_key",
     "model_tiers",
     "normalize_prompt",

@@ -43,6 +43,7 @@ __all__ = [
     "load_routerbench",
     "load_llmrouter",
     "load_llmrouter_prices",
+    "load_zeroeval",
 ]
 
 log = logging.getLogger(__name__)
@@ -525,3 +526,53 @@ def load_llmrouter_prices(path: str | Path) -> dict[str, tuple[float, float]]:
             to_float(info["output_price"], p, where, "output_price"),
         )
     return prices
+
+
+# ---------------------------------------------------------------------------- ZeroEval
+
+ZEROEVAL_TASKS: dict[str, str] = {"crux": "question", "math-l5": "problem"}
+"""ZeroEval task folder -> the record field holding the item's text."""
+
+
+def _read_zeroeval_file(path: Path, task: str, source: str) -> list[Outcome]:
+    """One model's ZeroEval results (``<task>/<model>.json``) -> 0/1 outcomes."""
+    rows = read_json(path)
+    if not isinstance(rows, list):
+        raise DataFormatError(path, "top level", "expected a JSON list of result records")
+    field_name = ZEROEVAL_TASKS[task]
+    model = canonical_model(path.stem)
+    out: list[Outcome] = []
+    for i, row in enumerate(rows):
+        where = f"record {i}"
+        if not isinstance(row, dict):
+            raise DataFormatError(path, where, "expected a JSON object")
+        require_fields(row, ("id", field_name, "correct"), path, where)
+        score = to_float(row["correct"], path, where, "correct")
+        if score not in (0.0, 1.0):
+            raise DataFormatError(path, where, f"'correct' must be 0 or 1, got {row['correct']!r}")
+        out.append(Outcome(str(row[field_name]), model, score, None, source, f"{task}:{row['id']}"))
+    return out
+
+
+def load_zeroeval(path: str | Path, task: str | None = None, *, source: str | None = None) -> list[Outcome]:
+    """ZeroEval per-model results (``crux/``, ``math-l5/``) -> 0/1 outcomes, one per model and item.
+
+    ``prompt`` is the item's own text (the CRUXEval question or the MATH problem), not the
+    answer-format template ZeroEval wrapped around it: that is what a user would send.
+    ``prompt_id`` = ``<task>:<id>``; the model is the file name. ``source`` defaults to
+    ``zeroeval_crux`` / ``zeroeval_math-l5``. ``task`` picks one folder (None = both).
+    """
+    root = require_dir(path, "ZeroEval data directory")
+    tasks = [task] if task else [t for t in ZEROEVAL_TASKS if (root / t).is_dir()]
+    if not tasks:
+        raise DataNotFoundError(root / "crux", "ZeroEval task folder (crux/ or math-l5/)")
+    out: list[Outcome] = []
+    for t in tasks:
+        if t not in ZEROEVAL_TASKS:
+            raise ValueError(f"unknown ZeroEval task {t!r}; known: {', '.join(ZEROEVAL_TASKS)}")
+        files = sorted(require_dir(root / t, f"ZeroEval {t} folder").glob("*.json"))
+        if not files:
+            raise DataNotFoundError(root / t / "*.json", f"ZeroEval {t} result file")
+        for f in files:
+            out.extend(_read_zeroeval_file(f, t, source or f"zeroeval_{t}"))
+    return out

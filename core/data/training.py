@@ -11,22 +11,42 @@ from core.data.importers import (
     load_alpaca_eval,
     load_fastchat,
     load_llmrouter,
+    load_routellm_eval,
     load_routerbench,
+    load_zeroeval,
     resolve_data_dir,
 )
 from core.data.models import canonical_model
 from core.data.records import Comparison, Outcome
 
 __all__ = [
+    "ALL_TRAINING_SOURCES",
+    "DIFFICULTY_PAIR",
     "DEFAULT_TRAINING_SOURCES",
+    "difficulty_comparisons",
     "TrainingData",
     "outcomes_to_comparisons",
     "load_training_sources",
     "tier_comparisons",
     "tier_name",
+    "training_source",
 ]
 
 DEFAULT_TRAINING_SOURCES: tuple[str, ...] = ("alpaca_eval", "arena_bench_v1", "routerbench_zs", "llmrouter")
+#: Every labelled source a recipe may train on: the defaults plus RouteLLM's GSM8K / MMLU files
+#: (GPT-4 vs Mixtral correctness) and ZeroEval's CRUX / MATH-L5 matrices (~45 models per item).
+ALL_TRAINING_SOURCES: tuple[str, ...] = (*DEFAULT_TRAINING_SOURCES, "routellm", "zeroeval")
+#: Record source tags that belong to a training source of another name (a recipe weighs the latter).
+_SOURCE_OF_TAG = {"routellm_gsm8k": "routellm", "routellm_mmlu": "routellm", "zeroeval_crux": "zeroeval", "zeroeval_math-l5": "zeroeval"}
+
+
+def training_source(tag: str) -> str:
+    """The training source (a recipe's ``[sources]`` key) that a record's source tag comes from."""
+    return _SOURCE_OF_TAG.get(tag, tag)
+
+
+#: The pseudo-models of difficulty battles: P("hard" beats "easy") on a prompt is its difficulty.
+DIFFICULTY_PAIR: tuple[str, str] = ("hard", "easy")
 
 
 def _group_outcomes(outcomes: Iterable[Outcome]) -> dict[tuple[str, str], tuple[str, dict[str, list[float]]]]:
@@ -107,7 +127,11 @@ def _load_outcome_source(root: Path, name: str) -> list[Outcome]:
         return load_routerbench(root / "routerbench_zs", split="train", source="routerbench_zs")
     if name == "llmrouter":
         return load_llmrouter(root / "llmrouter", split="train", source="llmrouter")
-    raise ValueError(f"unknown training source {name!r}; known: {list(DEFAULT_TRAINING_SOURCES)}")
+    if name == "routellm":
+        return load_routellm_eval(root / "routellm" / "gsm8k") + load_routellm_eval(root / "routellm" / "mmlu")
+    if name == "zeroeval":
+        return load_zeroeval(root / "zeroeval")
+    raise ValueError(f"unknown training source {name!r}; known: {list(ALL_TRAINING_SOURCES)}")
 
 
 def load_training_sources(
@@ -116,10 +140,11 @@ def load_training_sources(
     *,
     derive_comparisons: bool = True,
 ) -> TrainingData:
-    """Load the default training sources from ``data_dir`` (or ``$WINROUTE_DATA``).
+    """Load training sources from ``data_dir`` (or ``$WINROUTE_DATA``).
 
     ``alpaca_eval`` contributes comparisons only; ``arena_bench_v1``, ``routerbench_zs``
-    (train split) and ``llmrouter`` (train split) contribute outcomes and, with
+    (train split), ``llmrouter`` (train split), ``routellm`` (GSM8K and MMLU) and
+    ``zeroeval`` (CRUX and MATH-L5) contribute outcomes and, with
     ``derive_comparisons``, their pairwise battles via :func:`outcomes_to_comparisons`.
     Nothing is decontaminated here: run :func:`core.data.decontaminate` on the result.
     """
@@ -178,3 +203,35 @@ def tier_comparisons(outcomes: Iterable[Outcome], n_tiers: int = 3) -> list[Comp
             for a, b in combinations(sorted(means), 2):
                 out.append(_battle(prompt, tier_name(a), tier_name(b), means[a], means[b], source))
     return out
+
+
+def difficulty_comparisons(outcomes: Iterable[Outcome], *, min_models: int = 2, scale: str = "raw") -> list[Comparison]:
+    """One pair-free battle per prompt: P("hard" beats "easy") = the prompt's difficulty.
+
+    Difficulty = 1 - the mean score of every model scored on the prompt (``min_models`` at
+    least). It does not depend on which two models a user routes between: a prompt most
+    models fail is one to send to the stronger model. ``scale="rank"`` replaces it by its
+    percentile within the prompt's source, so sources whose models are all strong (or whose
+    judge grades leniently) span the same range as the others.
+    """
+    if scale not in ("raw", "rank"):
+        raise ValueError(f"difficulty scale must be 'raw' or 'rank', got {scale!r}")
+    if min_models < 1:
+        raise ValueError(f"min_models must be >= 1, got {min_models}")
+    rows: list[tuple[str, str, float]] = []
+    for (source, _), (prompt, per_model) in _group_outcomes(outcomes).items():
+        if len(per_model) >= min_models:
+            means = [sum(v) / len(v) for v in per_model.values()]
+            rows.append((prompt, source, 1.0 - sum(means) / len(means)))
+    if scale == "rank":
+        from scipy.stats import rankdata  # training-time only: keeps scipy off the import path
+
+        by_source: dict[str, list[int]] = {}
+        for i, (_, source, _) in enumerate(rows):
+            by_source.setdefault(source, []).append(i)
+        for idx in by_source.values():
+            ranks = rankdata([rows[i][2] for i in idx])  # ties share their mean rank
+            for i, r in zip(idx, ranks):
+                rows[i] = (rows[i][0], rows[i][1], float(r - 1) / max(1, len(idx) - 1))
+    hard, easy = DIFFICULTY_PAIR
+    return [Comparison(prompt, hard, easy, value, source) for prompt, source, value in rows]

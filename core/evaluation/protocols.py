@@ -72,9 +72,9 @@ class TrainingSet:
 
     def predictor_models(self, strong: str, weak: str) -> dict[str, str]:
         """What the predictor calls the strong and weak model: their capability tiers, or themselves."""
-        from ..recipes import tier_aliases
+        from ..recipes import target_aliases
 
-        return tier_aliases(self.config, strong, weak)
+        return target_aliases(self.config, strong, weak)
 
     @property
     def prompts(self) -> list[str]:

@@ -11,10 +11,12 @@ from .quality import OutcomeData, QualityPredictor
 from .quality_knn import KNNQualityPredictor
 from .quality_mlp import MLPQualityPredictor
 from .random import RandomPredictor
+from .ridge import RidgePredictor
 from .sw_ranking import SWRankingPredictor
 
 PREDICTORS: dict[str, type[Predictor]] = {
-    cls.kind: cls for cls in (RandomPredictor, SWRankingPredictor, MFPredictor, BertPredictor, CausalLMPredictor, AdaptedPredictor)
+    cls.kind: cls
+    for cls in (RandomPredictor, SWRankingPredictor, MFPredictor, RidgePredictor, BertPredictor, CausalLMPredictor, AdaptedPredictor)
 }
 QUALITY_PREDICTORS: dict[str, type[QualityPredictor]] = {
     cls.kind: cls for cls in (KNNQualityPredictor, MLPQualityPredictor)
@@ -35,5 +37,6 @@ __all__ = [
     "QualityPredictor",
     "Queries",
     "RandomPredictor",
+    "RidgePredictor",
     "SWRankingPredictor",
 ]
