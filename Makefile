@@ -49,9 +49,9 @@ nway-report: setup
 	$(BIN)/winroute evaluate --benchmark routerbench-zs llmrouter \
 		--routers knn_quality:k=50,temperature=0.05 mlp_quality knn_quality mlp_quality:epochs=10 --out docs/nway
 
-# Label-efficiency curves (active vs random labels, GSM8K and MMLU) -> docs/adaptation/ and docs/adaptation.md.
+# Label-efficiency curves (active vs random labels, six held-out sources) -> docs/adaptation/ and docs/adaptation.md.
 label-efficiency: setup
-	$(BIN)/python benchmarks/label_efficiency.py --refit
+	$(BIN)/python benchmarks/label_efficiency.py
 
 # BERT and causal-LLM classifiers (too large to commit): train both from the shared data, then report them
 # beside MF and SW ranking on seeded subsamples of GSM8K and MMLU -> docs/classifiers.md + docs/classifiers/.
@@ -64,3 +64,9 @@ classifiers-report: setup
 	BENCH_REPORT_COMMAND="make classifiers-report" $(BIN)/python benchmarks/report.py \
 		--routers default mf sw_ranking routers/bert routers/causal_llm --max-items 1000 --ablation-weights \
 		--title "BERT and causal-LLM classifiers" --doc docs/classifiers.md --out docs/classifiers
+
+# Leave-one-source-out yardstick (the default's recipe and every configs/variants/*.toml, each trained without
+# each labelled source and scored on it) -> docs/generalization.md + docs/generalization/.
+.PHONY: generalization-report
+generalization-report: setup
+	GENERALIZATION_REPORT_COMMAND="make generalization-report" $(BIN)/python benchmarks/generalization_report.py

@@ -27,7 +27,7 @@ from .errors import EvaluationError
 from .runner import LENGTH, ORACLE, RANDOM, BenchmarkReport, evaluate_scores
 from .yardstick import YARDSTICK, YardstickSource, load_source_items, record_group, yardstick_source
 
-__all__ = ["LOSO", "LosoReport", "RecipeRun", "run_loso", "write_loso_report"]
+__all__ = ["LOSO", "LosoReport", "RecipeRun", "run_loso", "train_fold_router", "write_loso_report"]
 
 LOSO = "leave-one-source-out"
 
@@ -135,31 +135,44 @@ def _belongs_to(source: str) -> Any:
     return test
 
 
-def _fold_scores(
-    config: Any, label: str, items: BenchmarkItems, records: Any, embedder: Any, data_dir: str | Path | None
-) -> tuple[np.ndarray | None, RecipeRun]:
-    """Train ``config`` without the held-out source and score its items."""
+def train_fold_router(
+    config: Any, items: BenchmarkItems, embedder: Any, *, records: Any = None, data_dir: str | Path | None = None,
+) -> tuple[Any, RecipeRun]:
+    """``config`` trained without ``items``' source and decontaminated against its prompts, for its pair.
+
+    Raises ValueError when the recipe cannot train without that source (e.g. a pair-specific
+    recipe that never saw the held-out pair).
+    """
     from ..recipes import recipe_battles, target_aliases
     from .protocols import train_predictor_router
 
-    run = RecipeRun(label)
+    run = RecipeRun(Path(config.path).stem or config.name)
+    started = time.perf_counter()
+    comparisons, report = recipe_battles(
+        config, embedder, data_dir=data_dir, extra_eval_prompts=items.prompts,
+        exclude=_belongs_to(items.name), records=records,
+    )
+    if not comparisons:
+        raise ValueError("no training battles left once the held-out source is removed")
+    run.battles, run.dropped = len(comparisons), 0 if report is None else report.n_dropped
+    router = train_predictor_router(
+        config.predictor, comparisons, config, embedder, strong=items.strong, weak=items.weak,
+        predictor_models=target_aliases(config, items.strong, items.weak),
+    )
+    run.seconds = round(time.perf_counter() - started, 1)
+    return router, run
+
+
+def _fold_scores(
+    config: Any, label: str, items: BenchmarkItems, records: Any, embedder: Any, data_dir: str | Path | None
+) -> tuple[np.ndarray | None, RecipeRun]:
+    """Train ``config`` without the held-out source and score its items (None: it could not train)."""
     started = time.perf_counter()
     try:
-        comparisons, report = recipe_battles(
-            config, embedder, data_dir=data_dir, extra_eval_prompts=items.prompts,
-            exclude=_belongs_to(items.name), records=records,
-        )
-        if not comparisons:
-            raise ValueError("no training battles left once the held-out source is removed")
-        run.battles, run.dropped = len(comparisons), 0 if report is None else report.n_dropped
-        router = train_predictor_router(
-            config.predictor, comparisons, config, embedder, strong=items.strong, weak=items.weak,
-            predictor_models=target_aliases(config, items.strong, items.weak),
-        )
-    except ValueError as exc:  # e.g. a pair-specific recipe that never saw the held-out pair
-        run.skipped = str(exc).splitlines()[0][:300]
-        run.seconds = round(time.perf_counter() - started, 1)
-        return None, run
+        router, run = train_fold_router(config, items, embedder, records=records, data_dir=data_dir)
+    except ValueError as exc:
+        return None, RecipeRun(label, skipped=str(exc).splitlines()[0][:300], seconds=round(time.perf_counter() - started, 1))
+    run.recipe = label
     scores = np.asarray(router.score_texts(items.prompts), dtype=float)
     run.seconds = round(time.perf_counter() - started, 1)
     return scores, run
