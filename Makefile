@@ -70,3 +70,16 @@ classifiers-report: setup
 .PHONY: generalization-report
 generalization-report: setup
 	GENERALIZATION_REPORT_COMMAND="make generalization-report" $(BIN)/python benchmarks/generalization_report.py
+
+# LiteLLM's offline complexity router (heuristic classifier) on the leave-one-source-out yardstick, beside length,
+# random and the oracle -> docs/generalization/litellm.csv. LiteLLM pins many packages: it gets its own venv
+# ($(LITELLM_VENV), outside the repo), never the project's.
+LITELLM_VENV ?= /tmp/litellm-venv
+.PHONY: litellm-baseline
+$(LITELLM_VENV)/.installed:
+	$(PYTHON) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/pip install --quiet litellm==1.110.2 numpy==2.4.6
+	touch $@
+
+litellm-baseline: setup $(LITELLM_VENV)/.installed
+	$(BIN)/python benchmarks/litellm_baseline.py --yardstick docs/generalization --litellm-python $(LITELLM_VENV)/bin/python
