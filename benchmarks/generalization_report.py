@@ -32,8 +32,23 @@ def _f(x: float) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
 
 
-def render(report, command: str, printed: str, seconds: float) -> str:  # noqa: ANN001
+LITELLM = "litellm complexity"
+
+
+def _litellm(path: Path) -> dict[str, float]:
+    """Per-source APGR of LiteLLM's complexity router from ``make litellm-baseline`` (empty when not run)."""
+    import csv
+
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8") as fh:
+        return {row["source"]: float(row["apgr"]) for row in csv.DictReader(fh) if row["router"] == LITELLM}
+
+
+def render(report, command: str, printed: str, seconds: float, litellm: dict[str, float]) -> str:  # noqa: ANN001
     """The page: how the yardstick works, the per-source table, the summary, the recipes."""
+    import numpy as np
+
     from core.evaluation.report import machine_info
     from core.evaluation.runner import LENGTH, ORACLE, RANDOM
 
@@ -61,6 +76,13 @@ def render(report, command: str, printed: str, seconds: float) -> str:  # noqa: 
         s = summ[name]
         lines.append(f"| {name} | {_f(s['mean'])} | {_f(s['worst'])} | {s['worst_source']} | "
                      f"{s.get('above_random', '-')}/{n} | {s.get('above_length', '-')}/{n} |")
+    sources = [src.name for src, _, _ in report.folds]
+    if all(name in litellm for name in sources):
+        vals = [litellm[name] for name in sources]
+        length = report.apgr(LENGTH)
+        worst = sources[int(np.argmin(vals))]
+        lines.append(f"| {LITELLM} (`make litellm-baseline`) | {_f(float(np.mean(vals)))} | {_f(min(vals))} | {worst} | "
+                     f"{sum(v > 0.5 for v in vals)}/{n} | {sum(litellm[k] > length[k] for k in sources)}/{n} |")
     lines += ["", "![APGR per held-out source](generalization/loso.png)", "", "## Per held-out source (APGR, CPT(50%))", ""]
     cols = [*ranked, LENGTH, RANDOM, ORACLE]
     lines.append("| held-out source | items | " + " | ".join(cols) + " |")
@@ -128,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         report = run_loso(args.recipes, sources=args.sources, max_items=args.max_items)
         print(report.table())
     write_loso_report(report, args.out)
-    Path(args.doc).write_text(render(report, command.strip(), tee.buffer_.getvalue(), time.perf_counter() - started), encoding="utf-8")
+    litellm = _litellm(Path(args.out) / "litellm.csv")
+    Path(args.doc).write_text(render(report, command.strip(), tee.buffer_.getvalue(), time.perf_counter() - started, litellm),
+                              encoding="utf-8")
     print(f"wrote {args.doc} and {args.out}/")
     return 0
 

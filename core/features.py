@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -45,9 +46,10 @@ def prompt_features(texts: Sequence[str]) -> np.ndarray:
     return np.asarray(rows, dtype=np.float32)
 
 
-def _row(text: str) -> list[float]:
+@lru_cache(maxsize=2**16)  # training and evaluation compute the same prompts' features many times
+def _row(text: str) -> tuple[float, ...]:
     n = max(len(text), 1)
-    return [
+    return (
         math.log1p(len(text)),
         math.log1p(len(text.split())),
         math.log1p(text.count("\n")),
@@ -60,4 +62,4 @@ def _row(text: str) -> list[float]:
         float(bool(_NUMBER_WORDS.search(text))),
         float(bool(_REASONING.search(text))),
         float(bool(_SHORT.search(text))),
-    ]
+    )

@@ -78,11 +78,14 @@ def train_router(
     name: str = "winroute",
     metadata: Mapping[str, Any] | None = None,
     predictor_models: Mapping[str, str] | None = None,
+    with_sketch: bool = True,
 ) -> Router:
     """Fit a predictor on battles and wrap it in a Router calibrated on the training prompts.
 
     ``predictor_models`` maps ``strong``/``weak`` to the names they have in the battles
-    (e.g. capability tiers), when those are not the models themselves.
+    (e.g. capability tiers), when those are not the models themselves. ``with_sketch=False``
+    skips the training-prompt sketch ``winroute inspect`` reads (for routers that are scored
+    and thrown away, as the evaluation protocols' are).
     """
     aliases = dict(predictor_models or {})
     embedder = embedder or make_embedder()
@@ -105,7 +108,7 @@ def train_router(
     reference = est.predict(reference_queries, aliases.get(strong, strong), aliases.get(weak, weak))
     from .adaptation.sketch import build_sketch, sketch_meta  # lazy: core.adaptation imports this module
 
-    sketch = build_sketch(data.queries.embeddings)  # for `winroute inspect` (similarity to these prompts)
+    sketch = build_sketch(data.queries.embeddings) if with_sketch else None  # for `winroute inspect`
     router = Router(
         est, embedder, strong=strong, weak=weak, reference_scores=reference, name=name, predictor_models=aliases,
         metadata={
@@ -114,9 +117,9 @@ def train_router(
             "n_prompts": len(data.queries),
             "n_models": len(data.models),
             "fit_seconds": round(seconds, 1),
-            "prompt_sketch": sketch_meta(sketch),
+            **({"prompt_sketch": sketch_meta(sketch)} if sketch is not None else {}),
         },
-        prompt_sketch=sketch.to_tensors(),
+        prompt_sketch=None if sketch is None else sketch.to_tensors(),
     )
     router.threshold = router.threshold_for(strong_share=strong_share)
     return router

@@ -27,7 +27,7 @@ from .errors import EvaluationError
 from .runner import LENGTH, ORACLE, RANDOM, BenchmarkReport, evaluate_scores
 from .yardstick import YARDSTICK, YardstickSource, load_source_items, record_group, yardstick_source
 
-__all__ = ["LOSO", "LosoReport", "RecipeRun", "run_loso", "train_fold_router", "write_loso_report"]
+__all__ = ["LOSO", "LosoReport", "RecipeRun", "overlapping_prompts", "run_loso", "train_fold_router", "write_loso_report"]
 
 LOSO = "leave-one-source-out"
 
@@ -126,35 +126,61 @@ class LosoReport:
         }
 
 
-def _belongs_to(source: str) -> Any:
-    """A predicate: does a training record belong to the held-out ``source``?"""
+def _belongs_to(source: str, drop: frozenset[str] = frozenset()) -> Any:
+    """A predicate: does a training record belong to the held-out ``source`` (or overlap it: ``drop``)?"""
 
     def test(record: Outcome | Comparison) -> bool:
-        return record_group(record.source, record.prompt, getattr(record, "prompt_id", "")) == source
+        return record.prompt in drop or record_group(record.source, record.prompt, getattr(record, "prompt_id", "")) == source
 
     return test
 
 
+@dataclass(frozen=True)
+class _Prompt:
+    prompt: str
+
+
+def overlapping_prompts(records: Sequence[Any], items: BenchmarkItems, embedder: Any, threshold: float = 0.95) -> frozenset[str]:
+    """Training prompts of ``records`` outside the held-out source that overlap its items.
+
+    The rules of ``winroute train``'s decontamination (exact, containment, embedding
+    similarity >= ``threshold``), run once per fold for every recipe's records together.
+    """
+    from ..data import decontaminate
+
+    outside = _belongs_to(items.name)
+    prompts = list(dict.fromkeys(r.prompt for r in records if not outside(r)))
+    kept, _ = decontaminate([_Prompt(p) for p in prompts], items.prompts, embed=embedder.embed, threshold=threshold)
+    return frozenset(prompts) - {k.prompt for k in kept}
+
+
 def train_fold_router(
     config: Any, items: BenchmarkItems, embedder: Any, *, records: Any = None, data_dir: str | Path | None = None,
+    overlapping: frozenset[str] | None = None,
 ) -> tuple[Any, RecipeRun]:
     """``config`` trained without ``items``' source and decontaminated against its prompts, for its pair.
 
-    Raises ValueError when the recipe cannot train without that source (e.g. a pair-specific
-    recipe that never saw the held-out pair).
+    ``overlapping`` are the training prompts found to overlap the held-out items (by
+    :func:`overlapping_prompts`; None: the recipe decontaminates against them itself). Raises
+    ValueError when the recipe cannot train without that source (e.g. a pair-specific recipe
+    that never saw the held-out pair).
     """
-    from ..recipes import recipe_battles, target_aliases
+    from ..recipes import recipe_battles, recipe_records, target_aliases
     from .protocols import train_predictor_router
 
     run = RecipeRun(Path(config.path).stem or config.name)
     started = time.perf_counter()
+    records = records if records is not None else recipe_records(config, data_dir)
+    drop = overlapping or frozenset()
     comparisons, report = recipe_battles(
-        config, embedder, data_dir=data_dir, extra_eval_prompts=items.prompts,
-        exclude=_belongs_to(items.name), records=records,
+        config, embedder, data_dir=data_dir, extra_eval_prompts=() if overlapping is not None else items.prompts,
+        exclude=_belongs_to(items.name, drop), records=records,
     )
     if not comparisons:
         raise ValueError("no training battles left once the held-out source is removed")
-    run.battles, run.dropped = len(comparisons), 0 if report is None else report.n_dropped
+    own = {r.prompt for r in (*records.outcomes, *records.comparisons)}
+    run.battles = len(comparisons)
+    run.dropped = len(own & drop) + (0 if report is None else report.n_dropped)
     router = train_predictor_router(
         config.predictor, comparisons, config, embedder, strong=items.strong, weak=items.weak,
         predictor_models=target_aliases(config, items.strong, items.weak),
@@ -164,12 +190,13 @@ def train_fold_router(
 
 
 def _fold_scores(
-    config: Any, label: str, items: BenchmarkItems, records: Any, embedder: Any, data_dir: str | Path | None
+    config: Any, label: str, items: BenchmarkItems, records: Any, embedder: Any, data_dir: str | Path | None,
+    overlapping: frozenset[str],
 ) -> tuple[np.ndarray | None, RecipeRun]:
     """Train ``config`` without the held-out source and score its items (None: it could not train)."""
     started = time.perf_counter()
     try:
-        router, run = train_fold_router(config, items, embedder, records=records, data_dir=data_dir)
+        router, run = train_fold_router(config, items, embedder, records=records, data_dir=data_dir, overlapping=overlapping)
     except ValueError as exc:
         return None, RecipeRun(label, skipped=str(exc).splitlines()[0][:300], seconds=round(time.perf_counter() - started, 1))
     run.recipe = label
@@ -211,16 +238,19 @@ def run_loso(
         "recipes": {label: cfg.path for label, cfg in configs.items()},
         "seeds": seeds, "max_items": max_items, "seed": seed,
     })
+    checker = DiskCachedEmbedder(make_embedder(), cache)  # one decontamination embedder for every recipe
+    everything = [r for data in records.values() for r in (*data.outcomes, *data.comparisons)]
     for src in chosen:
         items = load_source_items(src.name, data_dir).sample(max_items, seed)
         if verbose:
             _log(f"{src.name}: {len(items)} items, {src.strong} vs {src.weak}")
+        overlapping = overlapping_prompts(everything, load_source_items(src.name, data_dir), checker)
         scores: dict[str, np.ndarray] = {}
         runs: list[RecipeRun] = []
         for label, cfg in configs.items():
             if cfg.embedder not in embedders:
                 embedders[cfg.embedder] = DiskCachedEmbedder(make_embedder(cfg.embedder), cache)
-            sc, run = _fold_scores(cfg, label, items, records[label], embedders[cfg.embedder], data_dir)
+            sc, run = _fold_scores(cfg, label, items, records[label], embedders[cfg.embedder], data_dir, overlapping)
             runs.append(run)
             if verbose:
                 _log(f"  {label}: " + (f"skipped ({run.skipped})" if sc is None else

@@ -156,6 +156,7 @@ def train_predictor_router(
         strong_share=config.strong_share,
         name=name or kind,
         predictor_models=predictor_models or {},
+        with_sketch=False,
     )
 
 

@@ -8,7 +8,9 @@ makes it transfer to traffic of another kind (measured on the leave-one-source-o
 yardstick, ``docs/generalization.md``).
 
 The regression's output is standardised by its spread on the training prompts and squashed
-with a logistic, so scores are in (0, 1), ordered as the regression orders prompts.
+with a logistic, so scores are in (0, 1), ordered as the regression orders prompts. With
+``length_weight`` w the standardised log prompt length is added first (z + w * z_length): a
+fixed blend with the prompt-length prior, which no training source can overfit.
 """
 
 from __future__ import annotations
@@ -24,14 +26,16 @@ from .base import PairwiseData, Predictor, Queries
 class RidgePredictor(Predictor):
     """Linear regression (L2 penalty ``alpha``) of the outcome of one model pair on the embedding.
 
-    ``use_features`` appends the standardised text features of :mod:`core.features`.
+    ``use_features`` appends the standardised text features of :mod:`core.features`;
+    ``length_weight`` blends in the prompt-length prior (see the module docstring).
     """
 
     kind: ClassVar[str] = "ridge"
 
-    def __init__(self, alpha: float = 10.0, use_features: bool = False) -> None:
+    def __init__(self, alpha: float = 10.0, use_features: bool = False, length_weight: float = 0.0) -> None:
         self.alpha = alpha
         self.use_features = use_features
+        self.length_weight = length_weight
 
     def _design(self, queries: Queries) -> np.ndarray:
         emb = np.asarray(queries.embeddings, dtype=np.float64)
@@ -45,6 +49,8 @@ class RidgePredictor(Predictor):
 
         if not (np.isfinite(self.alpha) and self.alpha > 0):
             raise ValueError(f"ridge alpha must be > 0 and finite, got {self.alpha!r}")
+        if not np.isfinite(self.length_weight):
+            raise ValueError(f"ridge length_weight must be finite, got {self.length_weight!r}")
         pairs = {frozenset((int(a), int(b))) for a, b in zip(data.model_a, data.model_b)}
         if len(pairs) != 1:
             names = sorted({tuple(sorted(data.models[i] for i in p)) for p in pairs})
@@ -75,6 +81,9 @@ class RidgePredictor(Predictor):
     def predict(self, queries: Queries, strong: str, weak: str) -> np.ndarray:
         self._check_fitted()
         z = (self.decision_function(queries) - self.center_) / self.spread_
+        if self.length_weight:
+            log_chars = np.asarray(queries.features, dtype=np.float64)[:, 0]  # FEATURE_NAMES[0]
+            z = z + self.length_weight * (log_chars - self.feature_mean_[0]) / self.feature_std_[0]
         p = 1.0 / (1.0 + np.exp(-z))
         if (strong, weak) == tuple(self.models_):
             return p
