@@ -24,6 +24,7 @@ from .policies import (
 )
 from .predictors import QualityPredictor, Queries
 from .router import RouteDecision
+from .validation import check_batch, check_int, check_number
 
 NWAY_KIND = "nway"
 
@@ -66,10 +67,10 @@ class NWayRouter:
                 )
         self.embedder = embedder if embedder is not None else make_embedder()
         self.cost_weight = check_cost_weight(cost_weight)
-        self.min_quality = min_quality
+        self.min_quality = None if min_quality is None else check_number(min_quality, "min_quality", low=0.0, high=1.0)
         self.reference_qualities = reference_qualities
         self.reference_tokens = reference_tokens
-        self.last_k_user_turns = last_k_user_turns
+        self.last_k_user_turns = check_int(last_k_user_turns, "last_k_user_turns", low=1)
         self.name = name
         self.metadata = dict(metadata or {})
 
@@ -126,6 +127,7 @@ class NWayRouter:
         if cost_weight is not None:
             return check_cost_weight(cost_weight)
         if budget_per_1k is not None:
+            budget_per_1k = check_number(budget_per_1k, "budget_per_1k", low=0.0)
             if self.reference_qualities is None or self.reference_tokens is None:
                 raise ValueError("this router has no reference prompts; call calibrate(prompts, budget_per_1k=...) first")
             names = self._candidates(models)
@@ -148,11 +150,12 @@ class NWayRouter:
         models: Sequence[str] | None = None,
     ) -> list[RouteDecision]:
         """Decide for many conversations at once; ``models`` restricts the choice to some of them."""
+        conversations = check_batch(conversations)
         names = self._candidates(models)
         if min_quality is None:
             min_quality = self.min_quality if cost_weight is None and budget_per_1k is None else None
-        if min_quality is not None and not 0.0 <= float(min_quality) <= 1.0:
-            raise ValueError(f"min_quality must be in [0, 1], got {min_quality!r}")
+        if min_quality is not None:
+            min_quality = check_number(min_quality, "min_quality", low=0.0, high=1.0)
         weight = self.cost_weight_for(cost_weight=cost_weight, budget_per_1k=budget_per_1k, models=names)
         inputs = [routing_input(c, last_k_user_turns=self.last_k_user_turns) for c in conversations]
         todo = [i for i, inp in enumerate(inputs) if inp.sticky_route is None]
@@ -184,6 +187,7 @@ class NWayRouter:
                 )
             if inputs[i].ignored_parts:
                 reason += f"; {inputs[i].ignored_parts} non-text content part(s) ignored"
+            reason += "".join(f"; {note}" for note in inputs[i].notes)
             decisions[i] = RouteDecision(
                 model, model, float(q[j, k]), float("nan"), reason, False, self.name,
                 scores=dict(zip(names, map(float, q[j]))),
@@ -198,15 +202,24 @@ class NWayRouter:
         return [d for d in decisions if d is not None]
 
     def calibrate(self, prompts: Sequence[Conversation], *, budget_per_1k: float | None = None) -> float:
-        """Keep ``prompts`` as the reference set; with ``budget_per_1k``, set the router's cost weight to meet it."""
+        """Keep ``prompts`` as the reference set; with ``budget_per_1k``, set the router's cost weight to meet it.
+
+        Arguments are checked and the new state computed before the router changes: a failed
+        call leaves it as it was.
+        """
+        prompts = check_batch(prompts, "prompts")
+        if budget_per_1k is not None:
+            budget_per_1k = check_number(budget_per_1k, "budget_per_1k", low=0.0)
         if len(prompts) == 0:
             raise ValueError("calibrate needs at least one prompt")
         texts = [routing_input(p, last_k_user_turns=self.last_k_user_turns).text for p in prompts]
         q, _, tokens = self.predict_texts(texts)
-        self.reference_qualities, self.reference_tokens = q, tokens
+        weight = self.cost_weight
         if budget_per_1k is not None:
-            self.cost_weight = self.cost_weight_for(budget_per_1k=budget_per_1k)
-        return self.cost_weight
+            costs = cost_matrix(list(self.specs.values()), tokens)
+            weight = cost_weight_for_budget(q, costs, budget_per_1k / 1000.0)
+        self.reference_qualities, self.reference_tokens, self.cost_weight = q, tokens, weight
+        return weight
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -14,10 +15,11 @@ import numpy as np
 from .artifacts import FORMAT_VERSION, check_format_version, read_json, read_tensors, write_tensors
 from .conversation import Conversation, routing_input
 from .embeddings import Embedder, make_embedder
-from .errors import ArtifactError, UnknownModelError
+from .errors import ArtifactError, InvalidConversationError, UnknownModelError
 from .features import FEATURE_NAMES, prompt_features
-from .policies import check_threshold, threshold_for_share
+from .policies import check_share, check_threshold, threshold_for_share
 from .predictors import Predictor, Queries
+from .validation import check_batch, check_int
 
 STRONG, WEAK = "strong", "weak"
 
@@ -82,13 +84,22 @@ class Router:
         predictor.model_index(self._predictor_name(strong)), predictor.model_index(self._predictor_name(weak))
         self.strong = strong
         self.weak = weak
-        self.threshold = check_threshold(threshold)
-        self.reference_scores = None if reference_scores is None else np.sort(np.asarray(reference_scores, float))
-        self.last_k_user_turns = last_k_user_turns
+        self.threshold = threshold
+        self.reference_scores = None if reference_scores is None else _reference(reference_scores)
+        self.last_k_user_turns = check_int(last_k_user_turns, "last_k_user_turns", low=1)
         self.name = name
         self.metadata = dict(metadata or {})
         # compact sketch of the training prompts (core.adaptation.sketch), for `winroute inspect`
         self.prompt_sketch = {k: np.asarray(v) for k, v in prompt_sketch.items()} if prompt_sketch else None
+
+    @property
+    def threshold(self) -> float:
+        """Score at or above which a call goes strong (checked on every assignment)."""
+        return self._threshold
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        self._threshold = check_threshold(value)
 
     # -- naming -------------------------------------------------------------------------------
     def _predictor_name(self, model: str) -> str:
@@ -126,11 +137,8 @@ class Router:
         return [routing_input(c, last_k_user_turns=self.last_k_user_turns).text for c in conversations]
 
     def score(self, conversations: Conversation | Sequence[Conversation]) -> np.ndarray:
-        """Raw predictor output, P(strong wins), one per conversation."""
-        if isinstance(conversations, str) or _is_message_list(conversations):
-            conversations = [conversations]  # type: ignore[list-item]
-        texts = self._texts(conversations)  # type: ignore[arg-type]
-        return self.score_texts(texts)
+        """Raw predictor output, P(strong wins), one per conversation (one conversation: one score)."""
+        return self.score_texts(self._texts(as_conversations(conversations)))
 
     def score_texts(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -168,6 +176,7 @@ class Router:
         strong_share: float | None = None,
     ) -> list[RouteDecision]:
         """Decide for many conversations at once (one embedding batch)."""
+        conversations = check_batch(conversations)
         t = self.threshold_for(threshold=threshold, strong_share=strong_share)
         inputs = [routing_input(c, last_k_user_turns=self.last_k_user_turns) for c in conversations]
         todo = [i for i, inp in enumerate(inputs) if inp.sticky_route is None]
@@ -183,6 +192,7 @@ class Router:
                 reason += "; prompt truncated to the encoder's window"
             if inputs[i].ignored_parts:
                 reason += f"; {inputs[i].ignored_parts} non-text content part(s) ignored"
+            reason += "".join(f"; {note}" for note in inputs[i].notes)
             decisions[i] = RouteDecision(
                 self.model_for(route), route, s, t, reason, bool(truncated[j]), self.name,
                 {self.strong: s, self.weak: 1.0 - s},
@@ -194,6 +204,22 @@ class Router:
                     self.model_for(route), route, float("nan"), t, "sticky: inside a tool-call turn", False, self.name
                 )
         return [d for d in decisions if d is not None]
+
+    async def aroute(
+        self, conversation: Conversation, *, threshold: float | None = None, strong_share: float | None = None
+    ) -> RouteDecision:
+        """:meth:`route` for asyncio code: encodes in a worker thread, so the event loop keeps running."""
+        return (await self.aroute_batch([conversation], threshold=threshold, strong_share=strong_share))[0]
+
+    async def aroute_batch(
+        self,
+        conversations: Sequence[Conversation],
+        *,
+        threshold: float | None = None,
+        strong_share: float | None = None,
+    ) -> list[RouteDecision]:
+        """:meth:`route_batch` in a worker thread (the encoder holds the CPU for milliseconds)."""
+        return await asyncio.to_thread(self.route_batch, conversations, threshold=threshold, strong_share=strong_share)
 
     def _truncated(self, texts: Sequence[str]) -> np.ndarray:
         own = self.predictor.truncated(texts)  # a predictor reading the text has its own window
@@ -207,13 +233,19 @@ class Router:
         return out
 
     def calibrate(self, prompts: Sequence[Conversation], strong_share: float) -> float:
-        """Set the threshold so that ``strong_share`` of ``prompts`` go strong; returns it."""
+        """Set the threshold so that ``strong_share`` of ``prompts`` go strong; returns it.
+
+        Every argument is checked and the new threshold computed before the router changes:
+        a failed call leaves it as it was.
+        """
+        prompts = check_batch(prompts, "prompts")
+        share = check_share(strong_share)
         if len(prompts) == 0:
-            raise ValueError("calibrate needs at least one prompt")
-        scores = self.score(list(prompts))
-        self.reference_scores = np.sort(scores)
-        self.threshold = threshold_for_share(scores, strong_share)
-        return self.threshold
+            raise InvalidConversationError("calibrate needs at least one prompt")
+        reference = _reference(self.score_texts(self._texts(prompts)))
+        threshold = threshold_for_share(reference, share)
+        self.reference_scores, self.threshold = reference, threshold
+        return threshold
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
@@ -276,3 +308,21 @@ class Router:
 
 def _is_message_list(obj: Any) -> bool:
     return isinstance(obj, Sequence) and not isinstance(obj, str) and len(obj) > 0 and isinstance(obj[0], Mapping)
+
+
+def as_conversations(conversations: Conversation | Sequence[Conversation]) -> list[Conversation]:
+    """One conversation (a string or a message list) as a batch of one; a batch as a list.
+
+    A single message dict is refused: wrap it in a list (a conversation of one message).
+    """
+    if isinstance(conversations, str) or _is_message_list(conversations):
+        return [conversations]  # type: ignore[list-item]
+    return check_batch(conversations)
+
+
+def _reference(scores: Any) -> np.ndarray:
+    """Sorted reference scores, refused when empty or not all finite."""
+    ref = np.sort(np.asarray(scores, dtype=np.float64).ravel())
+    if ref.size == 0 or not np.isfinite(ref).all():
+        raise ValueError(f"reference scores must be a non-empty array of finite numbers (got {ref.size}, some not finite)")
+    return ref
