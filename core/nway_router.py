@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -9,10 +10,19 @@ from typing import Any
 
 import numpy as np
 
-from .artifacts import FORMAT_VERSION, check_format_version, read_json, read_tensors, write_tensors
+from .artifact_schema import NWayRouterFile, validated
+from .artifacts import (
+    FORMAT_VERSION,
+    check_format_version,
+    read_json,
+    read_tensors,
+    verify_manifest,
+    write_manifest,
+    write_tensors,
+)
 from .conversation import Conversation, routing_input
 from .costs import ModelSpec, cost_matrix, estimate_tokens, spec_for, specs_by_name
-from .embeddings import Embedder, make_embedder
+from .embeddings import Embedder, embedder_for_artifact, make_embedder
 from .errors import ArtifactError, UnknownModelError
 from .features import FEATURE_NAMES, prompt_features
 from .policies import (
@@ -23,7 +33,7 @@ from .policies import (
     utilities,
 )
 from .predictors import QualityPredictor, Queries
-from .router import RouteDecision
+from .router import RouteDecision, _files_read
 from .validation import check_batch, check_int, check_number
 
 NWAY_KIND = "nway"
@@ -73,6 +83,8 @@ class NWayRouter:
         self.last_k_user_turns = check_int(last_k_user_turns, "last_k_user_turns", low=1)
         self.name = name
         self.metadata = dict(metadata or {})
+        #: sha256 of the artifact's manifest when loaded from (or saved to) a directory that has one
+        self.artifact_sha256: str | None = None
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -201,6 +213,14 @@ class NWayRouter:
                 decisions[i] = RouteDecision(model, model, float("nan"), float("nan"), "sticky: inside a tool-call turn", False, self.name)
         return [d for d in decisions if d is not None]
 
+    async def aroute(self, conversation: Conversation, **kwargs: Any) -> RouteDecision:
+        """:meth:`route` for asyncio code: encodes in a worker thread, so the event loop keeps running."""
+        return (await self.aroute_batch([conversation], **kwargs))[0]
+
+    async def aroute_batch(self, conversations: Sequence[Conversation], **kwargs: Any) -> list[RouteDecision]:
+        """:meth:`route_batch` in a worker thread (keyword arguments as there)."""
+        return await asyncio.to_thread(self.route_batch, conversations, **kwargs)
+
     def calibrate(self, prompts: Sequence[Conversation], *, budget_per_1k: float | None = None) -> float:
         """Keep ``prompts`` as the reference set; with ``budget_per_1k``, set the router's cost weight to meet it.
 
@@ -244,34 +264,52 @@ class NWayRouter:
             "metadata": self.metadata,
         }
         (directory / "router.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+        self.artifact_sha256 = write_manifest(directory)
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path, *, embedder: Embedder | None = None) -> NWayRouter:
-        """Load a saved N-way router; checksums and format version are verified."""
+    def load(
+        cls,
+        directory: str | Path,
+        *,
+        embedder: Embedder | None = None,
+        allow_remote: bool = False,
+        expected_sha256: str | None = None,
+    ) -> NWayRouter:
+        """Load a saved N-way router, validated whole before use (as :meth:`core.Router.load`)."""
         directory = Path(directory)
-        meta = read_json(directory / "router.json")
-        check_format_version(meta, directory / "router.json")
-        if meta.get("kind") != NWAY_KIND:
+        if not directory.is_dir():
+            raise ArtifactError(f"no router artifact at {directory} (expected a directory with router.json)")
+        digest = verify_manifest(directory, _files_read(directory), expected_sha256=expected_sha256)
+        path = directory / "router.json"
+        raw = read_json(path)
+        check_format_version(raw, path)
+        if raw.get("kind") != NWAY_KIND:
             raise ArtifactError(f"{directory} holds a two-model router, not an N-way one: use core.load_router")
-        if list(meta.get("features", [])) != list(FEATURE_NAMES):
+        meta = validated(NWayRouterFile, raw, path)
+        if meta.features != list(FEATURE_NAMES):
             raise ArtifactError(f"{directory}: artifact was built with other prompt features than this winroute's")
-        tensors = read_tensors(directory / "router.safetensors", meta["tensors_sha256"]) if meta.get("tensors_sha256") else {}
+        tensors = read_tensors(directory / "router.safetensors", meta.tensors_sha256) if meta.tensors_sha256 else {}
+        predictor = QualityPredictor.load(directory / "predictor")
+        if embedder is None:
+            embedder = embedder_for_artifact(meta.embedder, allow_remote=allow_remote, where=str(path))
         try:
-            return cls(
-                QualityPredictor.load(directory / "predictor"),
-                [ModelSpec.from_dict(m) for m in meta["models"]],
-                embedder if embedder is not None else make_embedder(meta["embedder"]),
-                cost_weight=meta.get("cost_weight", 0.0),
-                min_quality=meta.get("min_quality"),
+            router = cls(
+                predictor,
+                [ModelSpec.from_dict(m) for m in meta.models],
+                embedder,
+                cost_weight=meta.cost_weight,
+                min_quality=meta.min_quality,
                 reference_qualities=tensors.get("reference_qualities"),
                 reference_tokens=tensors.get("reference_tokens"),
-                last_k_user_turns=int(meta.get("last_k_user_turns", 1)),
-                name=meta.get("name", "winroute-nway"),
-                metadata=meta.get("metadata", {}),
+                last_k_user_turns=meta.last_k_user_turns,
+                name=meta.name,
+                metadata=meta.metadata,
             )
         except (KeyError, TypeError, UnknownModelError, ValueError) as exc:
-            raise ArtifactError(f"{directory}/router.json is inconsistent: {exc}") from exc
+            raise ArtifactError(f"{path} is inconsistent: {exc}") from exc
+        router.artifact_sha256 = digest
+        return router
 
     def spec(self, name: str) -> ModelSpec:
         return spec_for(self.specs, self.resolve_route(name))

@@ -12,9 +12,18 @@ from typing import Any
 
 import numpy as np
 
-from .artifacts import FORMAT_VERSION, check_format_version, read_json, read_tensors, write_tensors
+from .artifact_schema import RouterFile, validated
+from .artifacts import (
+    FORMAT_VERSION,
+    check_format_version,
+    read_json,
+    read_tensors,
+    verify_manifest,
+    write_manifest,
+    write_tensors,
+)
 from .conversation import Conversation, routing_input
-from .embeddings import Embedder, make_embedder
+from .embeddings import Embedder, embedder_for_artifact, make_embedder
 from .errors import ArtifactError, InvalidConversationError, UnknownModelError
 from .features import FEATURE_NAMES, prompt_features
 from .policies import check_share, check_threshold, threshold_for_share
@@ -81,6 +90,11 @@ class Router:
         self.predictor = predictor
         self.embedder = embedder if embedder is not None else make_embedder()
         self.predictor_models = dict(predictor_models or {})
+        if self._predictor_name(strong) == self._predictor_name(weak):
+            raise ValueError(
+                f"strong {strong!r} and weak {weak!r} are the same model to the predictor "
+                f"({self._predictor_name(strong)!r}): every score would be 0.5"
+            )
         predictor.model_index(self._predictor_name(strong)), predictor.model_index(self._predictor_name(weak))
         self.strong = strong
         self.weak = weak
@@ -91,6 +105,8 @@ class Router:
         self.metadata = dict(metadata or {})
         # compact sketch of the training prompts (core.adaptation.sketch), for `winroute inspect`
         self.prompt_sketch = {k: np.asarray(v) for k, v in prompt_sketch.items()} if prompt_sketch else None
+        #: sha256 of the artifact's manifest when loaded from (or saved to) a directory that has one
+        self.artifact_sha256: str | None = None
 
     @property
     def threshold(self) -> float:
@@ -270,44 +286,71 @@ class Router:
             "metadata": self.metadata,
         }
         (directory / "router.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+        self.artifact_sha256 = write_manifest(directory)
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path, *, embedder: Embedder | None = None) -> Router:
-        """Load a saved router; checksums and format version are verified."""
+    def load(
+        cls,
+        directory: str | Path,
+        *,
+        embedder: Embedder | None = None,
+        allow_remote: bool = False,
+        expected_sha256: str | None = None,
+    ) -> Router:
+        """Load a saved router, validated whole before use (docs/security.md).
+
+        The manifest (when the artifact has one) and every checksum are verified, the JSON
+        checked against its schema, tensors for shape and finiteness. An artifact naming a
+        remote embedder (OpenAI) loads only with ``allow_remote=True`` or an ``embedder``
+        given here; ``expected_sha256`` pins the artifact's manifest digest.
+        """
         directory = Path(directory)
         if not directory.is_dir():
             raise ArtifactError(f"no router artifact at {directory} (expected a directory with router.json)")
-        meta = read_json(directory / "router.json")
-        check_format_version(meta, directory / "router.json")
-        if list(meta.get("features", [])) != list(FEATURE_NAMES):
+        digest = verify_manifest(directory, _files_read(directory), expected_sha256=expected_sha256)
+        path = directory / "router.json"
+        raw = read_json(path)
+        check_format_version(raw, path)
+        meta = validated(RouterFile, raw, path)
+        if meta.features != list(FEATURE_NAMES):
             raise ArtifactError(f"{directory}: artifact was built with other prompt features than this winroute's")
         tensors: dict[str, np.ndarray] = {}
-        if meta.get("tensors_sha256"):
-            tensors = read_tensors(directory / "router.safetensors", meta["tensors_sha256"])
+        if meta.tensors_sha256:
+            tensors = read_tensors(directory / "router.safetensors", meta.tensors_sha256)
         reference = tensors.get("reference_scores")
         sketch = {k[len("sketch.") :]: v for k, v in tensors.items() if k.startswith("sketch.")}
         predictor = Predictor.load(directory / "predictor")
+        if embedder is None:
+            embedder = embedder_for_artifact(meta.embedder, allow_remote=allow_remote, where=str(path))
         try:
-            return cls(
+            router = cls(
                 predictor,
-                embedder if embedder is not None else make_embedder(meta["embedder"]),
-                strong=meta["strong"],
-                weak=meta["weak"],
-                threshold=meta["threshold"],
+                embedder,
+                strong=meta.strong,
+                weak=meta.weak,
+                threshold=meta.threshold,
                 reference_scores=reference,
-                last_k_user_turns=int(meta.get("last_k_user_turns", 1)),
-                name=meta.get("name", "winroute"),
-                metadata=meta.get("metadata", {}),
-                predictor_models=meta.get("predictor_models") or {},
+                last_k_user_turns=meta.last_k_user_turns,
+                name=meta.name,
+                metadata=meta.metadata,
+                predictor_models=meta.predictor_models,
                 prompt_sketch=sketch or None,
             )
         except (KeyError, UnknownModelError, ValueError) as exc:
-            raise ArtifactError(f"{directory}/router.json is inconsistent: {exc}") from exc
+            raise ArtifactError(f"{path} is inconsistent: {exc}") from exc
+        router.artifact_sha256 = digest
+        return router
 
 
 def _is_message_list(obj: Any) -> bool:
     return isinstance(obj, Sequence) and not isinstance(obj, str) and len(obj) > 0 and isinstance(obj[0], Mapping)
+
+
+def _files_read(directory: Path) -> list[str]:
+    """The files a router load reads, each of which the manifest must list."""
+    files = ["router.json", "predictor/predictor.json", "predictor/predictor.safetensors"]
+    return files + (["router.safetensors"] if (directory / "router.safetensors").exists() else [])
 
 
 def as_conversations(conversations: Conversation | Sequence[Conversation]) -> list[Conversation]:
