@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from .errors import InvalidConversationError
-from .sanitize import clean_text
+from .sanitize import MAX_TEXT_CHARS, clean_text
 from .validation import check_int
 
 Message = Mapping[str, Any]
@@ -28,13 +28,15 @@ ASSISTANT_ROLES = frozenset({"assistant", "ai"})
 class RoutingInput:
     """What the router scores, plus what it learnt while extracting it.
 
-    ``notes`` say what was done to the text to make it routable (capped, surrogates replaced).
+    ``notes`` say what was done to the text to make it routable (capped, surrogates replaced);
+    ``capped``: it was over :data:`~core.sanitize.MAX_TEXT_CHARS` and only its head and tail are read.
     """
 
     text: str
     sticky_route: str | None = None
     ignored_parts: int = 0
     notes: tuple[str, ...] = ()
+    capped: bool = False
 
 
 def content_text(content: Any, *, where: str = "message") -> tuple[str, int]:
@@ -80,7 +82,7 @@ def routing_input(conversation: Conversation, *, last_k_user_turns: int = 1) -> 
         if not conversation.strip():
             raise InvalidConversationError("cannot route an empty prompt")
         text, notes = clean_text(conversation)  # bounded and cleaned once, where text enters the router
-        return RoutingInput(text, notes=notes)
+        return RoutingInput(text, notes=notes, capped=len(conversation) > MAX_TEXT_CHARS)
     if not isinstance(conversation, Sequence) or isinstance(conversation, (bytes, bytearray)):
         raise InvalidConversationError(
             f"a conversation is a string or a list of role/content messages, got {type(conversation).__name__}"
@@ -108,8 +110,9 @@ def routing_input(conversation: Conversation, *, last_k_user_turns: int = 1) -> 
             "the conversation has no user message with text to route on"
             + (f" ({ignored} non-text content parts were ignored)" if ignored else "")
         )
-    text, notes = clean_text("\n".join(user_texts[-last_k_user_turns:]))
-    return RoutingInput(text, _sticky_route(conversation, last_user_index), ignored, notes)
+    joined = "\n".join(user_texts[-last_k_user_turns:])
+    text, notes = clean_text(joined)
+    return RoutingInput(text, _sticky_route(conversation, last_user_index), ignored, notes, len(joined) > MAX_TEXT_CHARS)
 
 
 def _sticky_route(conversation: Sequence[Message], last_user_index: int) -> str | None:

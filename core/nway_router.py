@@ -23,7 +23,7 @@ from .artifacts import (
 from .conversation import Conversation, routing_input
 from .costs import ModelSpec, cost_matrix, estimate_tokens, spec_for, specs_by_name
 from .embeddings import Embedder, embedder_for_artifact, make_embedder
-from .errors import ArtifactError, UnknownModelError
+from .errors import ArtifactError, InvalidArgumentError, UnknownModelError
 from .features import FEATURE_NAMES, prompt_features
 from .policies import (
     check_cost_weight,
@@ -126,7 +126,7 @@ class NWayRouter:
             return list(self.specs)
         names = [self.resolve_route(m) for m in models]
         if not names:
-            raise ValueError("models: give at least one model to choose from")
+            raise InvalidArgumentError("models: give at least one model to choose from")
         return list(dict.fromkeys(names))
 
     # -- policy -------------------------------------------------------------------------------
@@ -135,13 +135,13 @@ class NWayRouter:
     ) -> float:
         """The cost weight for one call: explicit, from a budget on the reference prompts, or the router's own."""
         if cost_weight is not None and budget_per_1k is not None:
-            raise ValueError("give either cost_weight or budget_per_1k, not both")
+            raise InvalidArgumentError("give either cost_weight or budget_per_1k, not both")
         if cost_weight is not None:
             return check_cost_weight(cost_weight)
         if budget_per_1k is not None:
             budget_per_1k = check_number(budget_per_1k, "budget_per_1k", low=0.0)
             if self.reference_qualities is None or self.reference_tokens is None:
-                raise ValueError("this router has no reference prompts; call calibrate(prompts, budget_per_1k=...) first")
+                raise InvalidArgumentError("this router has no reference prompts; call calibrate(prompts, budget_per_1k=...) first")
             names = self._candidates(models)
             columns = [list(self.specs).index(n) for n in names]
             costs = cost_matrix([self.specs[n] for n in names], self.reference_tokens)

@@ -24,7 +24,7 @@ from .artifacts import (
 )
 from .conversation import Conversation, routing_input
 from .embeddings import Embedder, embedder_for_artifact, make_embedder
-from .errors import ArtifactError, InvalidConversationError, UnknownModelError
+from .errors import ArtifactError, InvalidArgumentError, InvalidConversationError, UnknownModelError
 from .features import FEATURE_NAMES, prompt_features
 from .policies import check_share, check_threshold, threshold_for_share
 from .predictors import Predictor, Queries
@@ -168,12 +168,14 @@ class Router:
     def threshold_for(self, *, threshold: float | None = None, strong_share: float | None = None) -> float:
         """The threshold for one call: explicit, from a strong share, or the router's own."""
         if threshold is not None and strong_share is not None:
-            raise ValueError("give either threshold or strong_share, not both")
+            raise InvalidArgumentError("give either threshold or strong_share, not both")
         if threshold is not None:
             return check_threshold(threshold)
         if strong_share is not None:
             if self.reference_scores is None:
-                raise ValueError("this router has no reference scores; call calibrate(prompts, strong_share) first")
+                raise InvalidArgumentError(
+                    "strong_share needs reference scores, which this router has none of; call calibrate(prompts, strong_share) first"
+                )
             return threshold_for_share(self.reference_scores, strong_share)
         return self.threshold
 
@@ -198,13 +200,14 @@ class Router:
         todo = [i for i, inp in enumerate(inputs) if inp.sticky_route is None]
         texts = [inputs[i].text for i in todo]
         scores = self.score_texts(texts)
-        truncated = self._truncated(texts)
+        cut = self._truncated(texts)
+        truncated = cut | np.array([inputs[i].capped for i in todo], dtype=bool)
         decisions: list[RouteDecision | None] = [None] * len(inputs)
         for j, i in enumerate(todo):
             s = float(scores[j])
             route = STRONG if s >= t else WEAK
             reason = f"score {s:.3f} {'>=' if route == STRONG else '<'} threshold {t:.3f}"
-            if truncated[j]:
+            if cut[j]:
                 reason += "; prompt truncated to the encoder's window"
             if inputs[i].ignored_parts:
                 reason += f"; {inputs[i].ignored_parts} non-text content part(s) ignored"
