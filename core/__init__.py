@@ -15,6 +15,7 @@ from .errors import (
     InvalidArgumentError,
     InvalidConversationError,
     NotFittedError,
+    PredictionError,
     UnknownModelError,
     WinrouteError,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "NotFittedError",
     "OpenAIEmbedder",
     "OutcomeData",
+    "PredictionError",
     "Predictor",
     "QualityPredictor",
     "Queries",

@@ -29,3 +29,7 @@ class ArtifactError(WinrouteError, RuntimeError):
 
 class NotFittedError(WinrouteError, RuntimeError):
     """A predictor was used before ``fit`` or ``load``."""
+
+
+class PredictionError(WinrouteError, FloatingPointError):
+    """A predictor returned NaN or infinite scores: its weights or parameters are broken."""

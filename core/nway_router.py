@@ -23,7 +23,7 @@ from .artifacts import (
 from .conversation import Conversation, routing_input
 from .costs import ModelSpec, cost_matrix, estimate_tokens, spec_for, specs_by_name
 from .embeddings import Embedder, embedder_for_artifact, make_embedder
-from .errors import ArtifactError, InvalidArgumentError, UnknownModelError
+from .errors import ArtifactError, InvalidArgumentError, PredictionError, UnknownModelError
 from .features import FEATURE_NAMES, prompt_features
 from .policies import (
     check_cost_weight,
@@ -116,8 +116,8 @@ class NWayRouter:
         if not texts:
             return np.zeros((0, len(names))), np.zeros((0, len(names))), np.zeros(0)
         qualities = self.predictor.predict(self.encode(texts), names)
-        if np.isnan(qualities).any():
-            raise FloatingPointError(f"the {self.predictor.kind} predictor returned NaN qualities")
+        if not np.isfinite(qualities).all():
+            raise PredictionError(f"the {self.predictor.kind} predictor returned NaN or infinite qualities")
         tokens = estimate_tokens(texts, self.embedder)
         return qualities, cost_matrix([self.specs[n] for n in names], tokens), tokens
 

@@ -24,7 +24,7 @@ from .artifacts import (
 )
 from .conversation import Conversation, routing_input
 from .embeddings import Embedder, embedder_for_artifact, make_embedder
-from .errors import ArtifactError, InvalidArgumentError, InvalidConversationError, UnknownModelError
+from .errors import ArtifactError, InvalidArgumentError, InvalidConversationError, PredictionError, UnknownModelError
 from .features import FEATURE_NAMES, prompt_features
 from .policies import check_share, check_threshold, threshold_for_share
 from .predictors import Predictor, Queries
@@ -161,8 +161,8 @@ class Router:
             return np.zeros(0)
         strong, weak = self._predictor_name(self.strong), self._predictor_name(self.weak)
         scores = np.asarray(self.predictor.predict(self.encode(texts), strong, weak), dtype=np.float64)
-        if np.isnan(scores).any():
-            raise FloatingPointError(f"the {self.predictor.kind} predictor returned NaN scores")
+        if not np.isfinite(scores).all():
+            raise PredictionError(f"the {self.predictor.kind} predictor returned NaN or infinite scores")
         return scores
 
     def threshold_for(self, *, threshold: float | None = None, strong_share: float | None = None) -> float:
