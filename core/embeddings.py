@@ -258,7 +258,9 @@ class SentenceTransformerEmbedder(_CachedEmbedder):
         """Number of tokens each text has before truncation (special tokens included)."""
         tokenizer = self._load().tokenizer
         texts = [bound_text(t) for t in texts]  # linear and bounded whatever the caller sends
-        with self._encode_lock:
+        if self._backend_tokenizer is not None:  # never reconfigured: safe without the encoder's lock
+            return np.array([len(e.ids) for e in self._backend_tokenizer.encode_batch(texts)], dtype=np.int64)
+        with self._encode_lock:  # transformers' wrapper reconfigures the tokenizer per call
             enc = tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)
         return np.array([len(ids) for ids in enc["input_ids"]], dtype=np.int64)
 
