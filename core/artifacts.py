@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .artifact_schema import ManifestFile, validated
 from .errors import ArtifactError
 
 FORMAT_VERSION = 1
@@ -132,6 +133,12 @@ def _artifact_files(directory: Path) -> list[str]:
     return files
 
 
+def router_files(directory: Path) -> list[str]:
+    """The files a router load reads (each of which its manifest must list)."""
+    files = ["router.json", "predictor/predictor.json", "predictor/predictor.safetensors"]
+    return files + (["router.safetensors"] if (directory / "router.safetensors").exists() else [])
+
+
 def manifest_digest(files: dict[str, str]) -> str:
     """The artifact's identity: sha256 over the sorted ``path sha256`` lines of its manifest."""
     lines = "".join(f"{rel} {files[rel]}\n" for rel in sorted(files))
@@ -159,8 +166,6 @@ def verify_manifest(directory: Path, required: Iterable[str], *, expected_sha256
             raise ArtifactError(f"{directory} has no {MANIFEST}, so it cannot match sha256 {expected_sha256}")
         logger.info("%s has no %s: only its tensor checksums are verified", directory, MANIFEST)
         return None
-    from .artifact_schema import ManifestFile, validated
-
     manifest = validated(ManifestFile, read_json(path), path)
     digest = manifest_digest(manifest.files)
     if digest != manifest.sha256:

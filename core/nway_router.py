@@ -16,6 +16,7 @@ from .artifacts import (
     check_format_version,
     read_json,
     read_tensors,
+    router_files,
     verify_manifest,
     write_manifest,
     write_tensors,
@@ -33,7 +34,7 @@ from .policies import (
     utilities,
 )
 from .predictors import QualityPredictor, Queries
-from .router import RouteDecision, _files_read
+from .router import RouteDecision
 from .validation import check_batch, check_int, check_number
 
 NWAY_KIND = "nway"
@@ -280,7 +281,7 @@ class NWayRouter:
         directory = Path(directory)
         if not directory.is_dir():
             raise ArtifactError(f"no router artifact at {directory} (expected a directory with router.json)")
-        digest = verify_manifest(directory, _files_read(directory), expected_sha256=expected_sha256)
+        digest = verify_manifest(directory, router_files(directory), expected_sha256=expected_sha256)
         path = directory / "router.json"
         raw = read_json(path)
         check_format_version(raw, path)

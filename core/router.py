@@ -18,6 +18,7 @@ from .artifacts import (
     check_format_version,
     read_json,
     read_tensors,
+    router_files,
     verify_manifest,
     write_manifest,
     write_tensors,
@@ -311,7 +312,7 @@ class Router:
         directory = Path(directory)
         if not directory.is_dir():
             raise ArtifactError(f"no router artifact at {directory} (expected a directory with router.json)")
-        digest = verify_manifest(directory, _files_read(directory), expected_sha256=expected_sha256)
+        digest = verify_manifest(directory, router_files(directory), expected_sha256=expected_sha256)
         path = directory / "router.json"
         raw = read_json(path)
         check_format_version(raw, path)
@@ -348,12 +349,6 @@ class Router:
 
 def _is_message_list(obj: Any) -> bool:
     return isinstance(obj, Sequence) and not isinstance(obj, str) and len(obj) > 0 and isinstance(obj[0], Mapping)
-
-
-def _files_read(directory: Path) -> list[str]:
-    """The files a router load reads, each of which the manifest must list."""
-    files = ["router.json", "predictor/predictor.json", "predictor/predictor.safetensors"]
-    return files + (["router.safetensors"] if (directory / "router.safetensors").exists() else [])
 
 
 def as_conversations(conversations: Conversation | Sequence[Conversation]) -> list[Conversation]:

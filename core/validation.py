@@ -33,10 +33,15 @@ def check_number(
     number = float(value)
     if not math.isfinite(number):
         raise InvalidArgumentError(f"{name} must be a finite number, got {value!r}")
-    if low is not None and (number < low or (low_open and number == low)):
-        raise InvalidArgumentError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {value!r}")
-    if high is not None and number > high:
-        raise InvalidArgumentError(f"{name} must be <= {high:g}, got {value!r}")
+    below = low is not None and (number < low or (low_open and number == low))
+    if below or (high is not None and number > high):
+        if low is not None and high is not None:
+            bounds = f"in {'(' if low_open else '['}{low:g}, {high:g}]"
+        elif low is not None:
+            bounds = f"a finite number {'>' if low_open else '>='} {low:g}"
+        else:
+            bounds = f"a finite number <= {high:g}"
+        raise InvalidArgumentError(f"{name} must be {bounds}, got {value!r}")
     return number
 
 
