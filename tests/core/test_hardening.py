@@ -94,6 +94,27 @@ def test_lone_surrogates_are_replaced_and_noted(default_router) -> None:  # noqa
     assert "U+FFFD" in default_router.route(conv).reason
 
 
+def test_adapters_route_text_with_lone_surrogates(default_router) -> None:  # noqa: ANN001
+    from langchain_router import RouterChatModel
+    from langchain_router.fakes import FakeToolChatModel
+    from llama_index.core.llms import MockLLM
+
+    from llamaindex_router import RouterLLM
+
+    model = RouterChatModel(strong=FakeToolChatModel(model_name="s"), weak=FakeToolChatModel(model_name="w"))
+    record = model.invoke("caf\udce9").response_metadata["winroute"]
+    assert record["child_route"] in ("strong", "weak") and "U+FFFD" in record["reason"]
+    answer = RouterLLM(strong=MockLLM(), weak=MockLLM()).complete("caf\udce9")
+    assert "U+FFFD" in answer.additional_kwargs["winroute"]["reason"]
+
+
+def test_cli_routes_non_utf8_argv(capsys) -> None:  # noqa: ANN001
+    from core.cli import main
+
+    assert main(["route", "caf\udce9", "--json"]) == 0  # what Python makes of argv byte 0xe9
+    assert "U+FFFD" in json.loads(capsys.readouterr().out)["reason"]
+
+
 def test_embedder_tolerates_surrogates_directly(default_router) -> None:  # noqa: ANN001
     rows = default_router.embedder.embed(["caf\udce9 au lait"])
     assert rows.shape[0] == 1 and np.isfinite(rows).all()
