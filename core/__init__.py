@@ -10,7 +10,15 @@ from pathlib import Path
 
 from .conversation import Conversation, routing_input
 from .embeddings import Embedder, OpenAIEmbedder, SentenceTransformerEmbedder, make_embedder
-from .errors import ArtifactError, InvalidConversationError, NotFittedError, UnknownModelError, WinrouteError
+from .errors import (
+    ArtifactError,
+    InvalidArgumentError,
+    InvalidConversationError,
+    NotFittedError,
+    PredictionError,
+    UnknownModelError,
+    WinrouteError,
+)
 from .predictors import (
     PREDICTORS,
     QUALITY_PREDICTORS,
@@ -33,16 +41,28 @@ DEFAULT_ROUTER_DIR = Path(__file__).resolve().parent / "default_router"
 __version__ = "0.1.0"
 
 
-def load_router(path: str | Path | None = None, *, embedder: Embedder | None = None) -> Router | NWayRouter:
-    """Load a saved router, two-model or N-way; with no argument, the bundled default (MF, offline)."""
+def load_router(
+    path: str | Path | None = None,
+    *,
+    embedder: Embedder | None = None,
+    allow_remote: bool = False,
+    expected_sha256: str | None = None,
+) -> Router | NWayRouter:
+    """Load a saved router, two-model or N-way; with no argument, the bundled default (MF, offline).
+
+    The artifact is validated whole before use (docs/security.md). One that names a remote
+    embedder (OpenAI) is refused unless ``allow_remote=True`` or ``embedder`` is given;
+    ``expected_sha256`` pins the artifact's manifest digest (``router.artifact_sha256``).
+    """
     from .artifacts import read_json
 
     directory = DEFAULT_ROUTER_DIR if path is None else Path(path)
     if not directory.is_dir():
         raise ArtifactError(f"no router artifact at {directory} (expected a directory with router.json)")
+    options = {"embedder": embedder, "allow_remote": allow_remote, "expected_sha256": expected_sha256}
     if read_json(directory / "router.json").get("kind") == NWAY_KIND:
-        return NWayRouter.load(directory, embedder=embedder)
-    return Router.load(directory, embedder=embedder)
+        return NWayRouter.load(directory, **options)
+    return Router.load(directory, **options)
 
 
 _shared_lock = threading.Lock()
@@ -70,6 +90,7 @@ __all__ = [
     "ArtifactError",
     "Conversation",
     "Embedder",
+    "InvalidArgumentError",
     "InvalidConversationError",
     "KNNQualityPredictor",
     "MFPredictor",
@@ -79,6 +100,7 @@ __all__ = [
     "NotFittedError",
     "OpenAIEmbedder",
     "OutcomeData",
+    "PredictionError",
     "Predictor",
     "QualityPredictor",
     "Queries",

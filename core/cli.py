@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import WinrouteError
 
@@ -19,11 +20,13 @@ def _load(path: str | None):  # noqa: ANN202 - Router, imported lazily
 
 def _read_prompts(path: str) -> list[str]:
     """Prompts from a text file (one per line) or JSONL (``prompt`` or ``text`` field, or a string)."""
+    from .data._io import read_text
+
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"prompt file not found: {file}")
     prompts: list[str] = []
-    for lineno, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+    for lineno, line in enumerate(read_text(file).splitlines(), 1):
         if not line.strip():
             continue
         if file.suffix == ".jsonl":
@@ -42,10 +45,34 @@ def _read_prompts(path: str) -> list[str]:
     return prompts
 
 
+def _conversation_arg(text: str, stdin: Any = None) -> Any:
+    """The prompt of ``winroute route``: the argument, or with ``-`` standard input.
+
+    Standard input holding a JSON list of role/content messages is routed as that
+    conversation; anything else as plain text. Bytes that are not UTF-8 become lone
+    surrogates here and U+FFFD in the router (said in the decision's reason).
+    """
+    if text != "-":
+        return text
+    stream = stdin if stdin is not None else sys.stdin
+    raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
+    data = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
+    if data.lstrip().startswith("["):
+        try:
+            messages = json.loads(data)
+        except ValueError:
+            return data  # text that happens to start with "[" is still a prompt
+        if isinstance(messages, list) and all(isinstance(m, dict) for m in messages):
+            return messages
+        raise ValueError("standard input is a JSON list, but not of {\"role\": ..., \"content\": ...} messages")
+    return data
+
+
 def cmd_route(args: argparse.Namespace) -> int:
     from .nway_router import NWayRouter
 
     router = _load(args.router)
+    args.text = _conversation_arg(args.text)
     if isinstance(router, NWayRouter):
         if args.threshold is not None or args.strong_share is not None:
             raise ValueError("--threshold/--strong-share are for two-model routers; use --cost-weight, "
@@ -230,7 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("route", help="route one prompt and print the decision")
-    p.add_argument("text", help="the prompt to route")
+    p.add_argument("text", help="the prompt to route; '-' reads it from standard input (text, or a JSON list "
+                   "of role/content messages)")
     p.add_argument("--router", help="router artifact directory (default: the bundled router)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--threshold", type=float, help="route strong when score >= this")

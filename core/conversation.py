@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from .errors import InvalidConversationError
+from .sanitize import MAX_TEXT_CHARS, clean_text
+from .validation import check_int
 
 Message = Mapping[str, Any]
 Conversation = Union[str, Sequence[Message]]
@@ -24,11 +26,17 @@ ASSISTANT_ROLES = frozenset({"assistant", "ai"})
 
 @dataclass(frozen=True)
 class RoutingInput:
-    """What the router scores, plus what it learnt while extracting it."""
+    """What the router scores, plus what it learnt while extracting it.
+
+    ``notes`` say what was done to the text to make it routable (capped, surrogates replaced);
+    ``capped``: it was over :data:`~core.sanitize.MAX_TEXT_CHARS` and only its head and tail are read.
+    """
 
     text: str
     sticky_route: str | None = None
     ignored_parts: int = 0
+    notes: tuple[str, ...] = ()
+    capped: bool = False
 
 
 def content_text(content: Any, *, where: str = "message") -> tuple[str, int]:
@@ -37,14 +45,19 @@ def content_text(content: Any, *, where: str = "message") -> tuple[str, int]:
         return "", 0
     if isinstance(content, str):
         return content, 0
-    if isinstance(content, Sequence):
+    if isinstance(content, Sequence) and not isinstance(content, (bytes, bytearray)):
         texts: list[str] = []
         ignored = 0
-        for part in content:
+        for j, part in enumerate(content):
             if isinstance(part, str):
                 texts.append(part)
             elif isinstance(part, Mapping) and part.get("type", "text") == "text":
-                texts.append(str(part.get("text", "")))
+                text = part.get("text", "")
+                if not isinstance(text, str):  # str(None) would route the word "None"
+                    raise InvalidConversationError(
+                        f"{where}: text part {j} has 'text' of type {type(text).__name__}, not a string"
+                    )
+                texts.append(text)
             elif isinstance(part, Mapping):
                 ignored += 1
             else:
@@ -64,12 +77,12 @@ def routing_input(conversation: Conversation, *, last_k_user_turns: int = 1) -> 
     ``route`` on an assistant message inside the current tool-call turn makes the
     result sticky.
     """
-    if last_k_user_turns < 1:
-        raise ValueError(f"last_k_user_turns must be >= 1, got {last_k_user_turns}")
+    check_int(last_k_user_turns, "last_k_user_turns", low=1)
     if isinstance(conversation, str):
         if not conversation.strip():
             raise InvalidConversationError("cannot route an empty prompt")
-        return RoutingInput(conversation)
+        text, notes = clean_text(conversation)  # bounded and cleaned once, where text enters the router
+        return RoutingInput(text, notes=notes, capped=len(conversation) > MAX_TEXT_CHARS)
     if not isinstance(conversation, Sequence) or isinstance(conversation, (bytes, bytearray)):
         raise InvalidConversationError(
             f"a conversation is a string or a list of role/content messages, got {type(conversation).__name__}"
@@ -97,8 +110,9 @@ def routing_input(conversation: Conversation, *, last_k_user_turns: int = 1) -> 
             "the conversation has no user message with text to route on"
             + (f" ({ignored} non-text content parts were ignored)" if ignored else "")
         )
-    text = "\n".join(user_texts[-last_k_user_turns:])
-    return RoutingInput(text, _sticky_route(conversation, last_user_index), ignored)
+    joined = "\n".join(user_texts[-last_k_user_turns:])
+    text, notes = clean_text(joined)
+    return RoutingInput(text, _sticky_route(conversation, last_user_index), ignored, notes, len(joined) > MAX_TEXT_CHARS)
 
 
 def _sticky_route(conversation: Sequence[Message], last_user_index: int) -> str | None:

@@ -11,11 +11,14 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+
+from .sanitize import bound_text
 
 DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
 _BUNDLED_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "default"}
@@ -37,32 +40,53 @@ class Embedder(Protocol):
 
 
 class _LRUCache:
-    """Thread-safe text -> vector cache of bounded size."""
+    """Thread-safe text -> vector cache of bounded size, with single-flight encoding.
+
+    :meth:`claim` looks a batch up and, under the same lock, marks the texts nobody holds
+    yet as being encoded by the caller; a text another thread is already encoding comes back
+    as that thread's future. So concurrent identical prompts are encoded once, and a cache hit
+    never waits for the encoder (issue 18, finding 8).
+    """
 
     def __init__(self, max_size: int) -> None:
         self.max_size = max_size
         self._data: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._pending: dict[str, Future[np.ndarray]] = {}
         self._lock = threading.Lock()
 
-    def get_many(self, texts: Sequence[str]) -> list[np.ndarray | None]:
+    def claim(self, texts: Sequence[str]) -> tuple[list[np.ndarray | Future[np.ndarray]], list[str]]:
+        """Per text its vector or the future of an encode in flight, and the texts the caller must encode."""
+        out: list[np.ndarray | Future[np.ndarray]] = []
+        mine: list[str] = []
         with self._lock:
-            out: list[np.ndarray | None] = []
             for t in texts:
                 v = self._data.get(t)
                 if v is not None:
                     self._data.move_to_end(t)
-                out.append(v)
-            return out
+                    out.append(v)
+                    continue
+                future = self._pending.get(t)
+                if future is None:
+                    future = self._pending[t] = Future()
+                    mine.append(t)
+                out.append(future)
+        return out, sorted(mine)  # sorted: the same batches as before, whatever order callers use
 
-    def put_many(self, texts: Sequence[str], vectors: np.ndarray) -> None:
-        if self.max_size <= 0:
-            return
+    def settle(self, texts: Sequence[str], vectors: np.ndarray | None, error: BaseException | None = None) -> None:
+        """Publish the vectors of claimed texts (or the error that stopped their encoding)."""
         with self._lock:
-            for t, v in zip(texts, vectors):
-                self._data[t] = v
-                self._data.move_to_end(t)
-            while len(self._data) > self.max_size:
-                self._data.popitem(last=False)
+            futures = [self._pending.pop(t) for t in texts]
+            if vectors is not None and self.max_size > 0:
+                for t, v in zip(texts, vectors):
+                    self._data[t] = v
+                    self._data.move_to_end(t)
+                while len(self._data) > self.max_size:
+                    self._data.popitem(last=False)
+        for i, future in enumerate(futures):
+            if vectors is not None:
+                future.set_result(vectors[i])
+            else:
+                future.set_exception(error or RuntimeError("encoding failed"))
 
 
 class _CachedEmbedder:
@@ -81,14 +105,15 @@ class _CachedEmbedder:
         if isinstance(texts, str):
             raise TypeError("embed() takes a list of texts, not a single string")
         texts = list(texts)
-        cached = self._cache.get_many(texts)
-        missing = sorted({t for t, v in zip(texts, cached) if v is None})
-        fresh: dict[str, np.ndarray] = {}
-        if missing:
-            vectors = _normalise(np.asarray(self._encode(missing), dtype=np.float32))
-            self._cache.put_many(missing, vectors)
-            fresh = dict(zip(missing, vectors))
-        rows = [v if v is not None else fresh[t] for t, v in zip(texts, cached)]
+        found, mine = self._cache.claim(texts)
+        if mine:
+            try:
+                vectors = _normalise(np.asarray(self._encode(mine), dtype=np.float32))
+            except BaseException as exc:
+                self._cache.settle(mine, None, exc)
+                raise
+            self._cache.settle(mine, vectors)
+        rows = [v.result() if isinstance(v, Future) else v for v in found]
         if not rows:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack(rows).astype(np.float32, copy=False)
@@ -232,8 +257,11 @@ class SentenceTransformerEmbedder(_CachedEmbedder):
     def token_counts(self, texts: Sequence[str]) -> np.ndarray:
         """Number of tokens each text has before truncation (special tokens included)."""
         tokenizer = self._load().tokenizer
-        with self._encode_lock:
-            enc = tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)
+        texts = [bound_text(t) for t in texts]  # linear and bounded whatever the caller sends
+        if self._backend_tokenizer is not None:  # never reconfigured: safe without the encoder's lock
+            return np.array([len(e.ids) for e in self._backend_tokenizer.encode_batch(texts)], dtype=np.int64)
+        with self._encode_lock:  # transformers' wrapper reconfigures the tokenizer per call
+            enc = tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)
         return np.array([len(ids) for ids in enc["input_ids"]], dtype=np.int64)
 
     def truncated(self, texts: Sequence[str]) -> np.ndarray:
@@ -243,6 +271,8 @@ class SentenceTransformerEmbedder(_CachedEmbedder):
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = self._load()
+        # the head and tail of an over-long text's characters hold its head and tail tokens: same vector
+        texts = [bound_text(t) for t in texts]
         progress = self.show_progress if self.show_progress is not None else len(texts) > 2000
         if self._encoder is None:  # not Transformer + mean pooling: sentence-transformers' own path
             with self._encode_lock, _torch_threads(self.num_threads):
@@ -585,6 +615,28 @@ class OpenAIEmbedder(_CachedEmbedder):
         out = np.asarray(rows, dtype=np.float32)
         self._dim = out.shape[1]
         return out
+
+
+def is_remote(model_id: str) -> bool:
+    """True for an embedder that sends the prompts off the machine (an API)."""
+    return str(model_id).lower().startswith("openai/")
+
+
+def embedder_for_artifact(model_id: str, *, allow_remote: bool = False, where: str = "the artifact") -> Embedder:
+    """The embedder a saved router names, refusing a network one unless the caller allows it.
+
+    A router file must not be able to send every prompt to a remote API because an API key
+    happens to be in the environment (issue 18, finding 6): pass ``allow_remote=True``, or
+    the embedder object itself, to load such a router.
+    """
+    if is_remote(model_id) and not allow_remote:
+        from .errors import ArtifactError
+
+        raise ArtifactError(
+            f"{where} names the remote embedder {model_id!r}, which would send every prompt off this machine; "
+            "load it with allow_remote=True or pass embedder=... explicitly"
+        )
+    return make_embedder(model_id)
 
 
 def make_embedder(model_id: str = DEFAULT_EMBEDDER, **kwargs: Any) -> Embedder:

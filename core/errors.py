@@ -11,6 +11,11 @@ class InvalidConversationError(WinrouteError, ValueError):
     """The conversation to route is empty, malformed or has no user text."""
 
 
+class InvalidArgumentError(WinrouteError, ValueError, TypeError):
+    """An argument (threshold, strong share, cost weight, a batch of conversations...) has the wrong
+    type or value. Both a ``ValueError`` and a ``TypeError``, so either ``except`` catches it."""
+
+
 class UnknownModelError(WinrouteError, KeyError):
     """A model name the router (or a predictor) was not trained on."""
 
@@ -24,3 +29,7 @@ class ArtifactError(WinrouteError, RuntimeError):
 
 class NotFittedError(WinrouteError, RuntimeError):
     """A predictor was used before ``fit`` or ``load``."""
+
+
+class PredictionError(WinrouteError, FloatingPointError):
+    """A predictor returned NaN or infinite scores: its weights or parameters are broken."""

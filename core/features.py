@@ -15,6 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from .sanitize import bound_text
+
 FEATURE_NAMES: tuple[str, ...] = (
     "log_chars",
     "log_words",
@@ -30,8 +32,13 @@ FEATURE_NAMES: tuple[str, ...] = (
     "asks_short_answer",
 )
 
+# Every pattern runs in linear time: no quantifier may rescan text that another match attempt
+# already scanned. ``^\s*`` under MULTILINE did (\s crosses newlines, so each of n blank lines
+# rescanned all the others: quadratic, issue 18 finding 1). ``[^\S\n]*`` is whitespace within
+# one line and finds the same options, since every line start is a ``^`` position of its own.
+# (The ``\s`` runs after ``;`` and after an option letter are disjoint from one another: linear.)
 _CODE = re.compile(r"```|\bdef \w+\(|\bclass \w+|#include|\bfunction\b|=>|;\s*$|\breturn\b", re.M)
-_CHOICE = re.compile(r"^\s*\(?[A-Ja-j][\.\):]\s+\S", re.M)
+_CHOICE = re.compile(r"^[^\S\n]*\(?[A-Ja-j][\.\):]\s+\S", re.M)
 _MATH = re.compile(r"[=+\-*/^%<>√π∑∫]")
 _NUMBER_WORDS = re.compile(r"\b(how many|how much|total|percent|sum|average|ratio|times|each)\b", re.I)
 _REASONING = re.compile(r"\b(prove|derive|explain why|step by step|calculate|solve|compute|show that)\b", re.I)
@@ -39,8 +46,8 @@ _SHORT = re.compile(r"\b(answer with|only the letter|single letter|print only|on
 
 
 def prompt_features(texts: Sequence[str]) -> np.ndarray:
-    """One row of ``len(FEATURE_NAMES)`` float32 features per text."""
-    rows = [_row(t) for t in texts]
+    """One row of ``len(FEATURE_NAMES)`` float32 features per text (read from :func:`~core.sanitize.bound_text`)."""
+    rows = [_row(bound_text(t)) for t in texts]
     if not rows:
         return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
     return np.asarray(rows, dtype=np.float32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -9,11 +10,21 @@ from typing import Any
 
 import numpy as np
 
-from .artifacts import FORMAT_VERSION, check_format_version, read_json, read_tensors, write_tensors
+from .artifact_schema import NWayRouterFile, validated
+from .artifacts import (
+    FORMAT_VERSION,
+    check_format_version,
+    read_json,
+    read_tensors,
+    router_files,
+    verify_manifest,
+    write_manifest,
+    write_tensors,
+)
 from .conversation import Conversation, routing_input
 from .costs import ModelSpec, cost_matrix, estimate_tokens, spec_for, specs_by_name
-from .embeddings import Embedder, make_embedder
-from .errors import ArtifactError, UnknownModelError
+from .embeddings import Embedder, embedder_for_artifact, make_embedder
+from .errors import ArtifactError, InvalidArgumentError, PredictionError, UnknownModelError
 from .features import FEATURE_NAMES, prompt_features
 from .policies import (
     check_cost_weight,
@@ -24,6 +35,7 @@ from .policies import (
 )
 from .predictors import QualityPredictor, Queries
 from .router import RouteDecision
+from .validation import check_batch, check_int, check_number
 
 NWAY_KIND = "nway"
 
@@ -66,12 +78,14 @@ class NWayRouter:
                 )
         self.embedder = embedder if embedder is not None else make_embedder()
         self.cost_weight = check_cost_weight(cost_weight)
-        self.min_quality = min_quality
+        self.min_quality = None if min_quality is None else check_number(min_quality, "min_quality", low=0.0, high=1.0)
         self.reference_qualities = reference_qualities
         self.reference_tokens = reference_tokens
-        self.last_k_user_turns = last_k_user_turns
+        self.last_k_user_turns = check_int(last_k_user_turns, "last_k_user_turns", low=1)
         self.name = name
         self.metadata = dict(metadata or {})
+        #: sha256 of the artifact's manifest when loaded from (or saved to) a directory that has one
+        self.artifact_sha256: str | None = None
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -103,8 +117,8 @@ class NWayRouter:
         if not texts:
             return np.zeros((0, len(names))), np.zeros((0, len(names))), np.zeros(0)
         qualities = self.predictor.predict(self.encode(texts), names)
-        if np.isnan(qualities).any():
-            raise FloatingPointError(f"the {self.predictor.kind} predictor returned NaN qualities")
+        if not np.isfinite(qualities).all():
+            raise PredictionError(f"the {self.predictor.kind} predictor returned NaN or infinite qualities")
         tokens = estimate_tokens(texts, self.embedder)
         return qualities, cost_matrix([self.specs[n] for n in names], tokens), tokens
 
@@ -113,7 +127,7 @@ class NWayRouter:
             return list(self.specs)
         names = [self.resolve_route(m) for m in models]
         if not names:
-            raise ValueError("models: give at least one model to choose from")
+            raise InvalidArgumentError("models: give at least one model to choose from")
         return list(dict.fromkeys(names))
 
     # -- policy -------------------------------------------------------------------------------
@@ -122,12 +136,13 @@ class NWayRouter:
     ) -> float:
         """The cost weight for one call: explicit, from a budget on the reference prompts, or the router's own."""
         if cost_weight is not None and budget_per_1k is not None:
-            raise ValueError("give either cost_weight or budget_per_1k, not both")
+            raise InvalidArgumentError("give either cost_weight or budget_per_1k, not both")
         if cost_weight is not None:
             return check_cost_weight(cost_weight)
         if budget_per_1k is not None:
+            budget_per_1k = check_number(budget_per_1k, "budget_per_1k", low=0.0)
             if self.reference_qualities is None or self.reference_tokens is None:
-                raise ValueError("this router has no reference prompts; call calibrate(prompts, budget_per_1k=...) first")
+                raise InvalidArgumentError("this router has no reference prompts; call calibrate(prompts, budget_per_1k=...) first")
             names = self._candidates(models)
             columns = [list(self.specs).index(n) for n in names]
             costs = cost_matrix([self.specs[n] for n in names], self.reference_tokens)
@@ -148,11 +163,12 @@ class NWayRouter:
         models: Sequence[str] | None = None,
     ) -> list[RouteDecision]:
         """Decide for many conversations at once; ``models`` restricts the choice to some of them."""
+        conversations = check_batch(conversations)
         names = self._candidates(models)
         if min_quality is None:
             min_quality = self.min_quality if cost_weight is None and budget_per_1k is None else None
-        if min_quality is not None and not 0.0 <= float(min_quality) <= 1.0:
-            raise ValueError(f"min_quality must be in [0, 1], got {min_quality!r}")
+        if min_quality is not None:
+            min_quality = check_number(min_quality, "min_quality", low=0.0, high=1.0)
         weight = self.cost_weight_for(cost_weight=cost_weight, budget_per_1k=budget_per_1k, models=names)
         inputs = [routing_input(c, last_k_user_turns=self.last_k_user_turns) for c in conversations]
         todo = [i for i, inp in enumerate(inputs) if inp.sticky_route is None]
@@ -184,6 +200,7 @@ class NWayRouter:
                 )
             if inputs[i].ignored_parts:
                 reason += f"; {inputs[i].ignored_parts} non-text content part(s) ignored"
+            reason += "".join(f"; {note}" for note in inputs[i].notes)
             decisions[i] = RouteDecision(
                 model, model, float(q[j, k]), float("nan"), reason, False, self.name,
                 scores=dict(zip(names, map(float, q[j]))),
@@ -197,16 +214,33 @@ class NWayRouter:
                 decisions[i] = RouteDecision(model, model, float("nan"), float("nan"), "sticky: inside a tool-call turn", False, self.name)
         return [d for d in decisions if d is not None]
 
+    async def aroute(self, conversation: Conversation, **kwargs: Any) -> RouteDecision:
+        """:meth:`route` for asyncio code: encodes in a worker thread, so the event loop keeps running."""
+        return (await self.aroute_batch([conversation], **kwargs))[0]
+
+    async def aroute_batch(self, conversations: Sequence[Conversation], **kwargs: Any) -> list[RouteDecision]:
+        """:meth:`route_batch` in a worker thread (keyword arguments as there)."""
+        return await asyncio.to_thread(self.route_batch, conversations, **kwargs)
+
     def calibrate(self, prompts: Sequence[Conversation], *, budget_per_1k: float | None = None) -> float:
-        """Keep ``prompts`` as the reference set; with ``budget_per_1k``, set the router's cost weight to meet it."""
+        """Keep ``prompts`` as the reference set; with ``budget_per_1k``, set the router's cost weight to meet it.
+
+        Arguments are checked and the new state computed before the router changes: a failed
+        call leaves it as it was.
+        """
+        prompts = check_batch(prompts, "prompts")
+        if budget_per_1k is not None:
+            budget_per_1k = check_number(budget_per_1k, "budget_per_1k", low=0.0)
         if len(prompts) == 0:
             raise ValueError("calibrate needs at least one prompt")
         texts = [routing_input(p, last_k_user_turns=self.last_k_user_turns).text for p in prompts]
         q, _, tokens = self.predict_texts(texts)
-        self.reference_qualities, self.reference_tokens = q, tokens
+        weight = self.cost_weight
         if budget_per_1k is not None:
-            self.cost_weight = self.cost_weight_for(budget_per_1k=budget_per_1k)
-        return self.cost_weight
+            costs = cost_matrix(list(self.specs.values()), tokens)
+            weight = cost_weight_for_budget(q, costs, budget_per_1k / 1000.0)
+        self.reference_qualities, self.reference_tokens, self.cost_weight = q, tokens, weight
+        return weight
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
@@ -231,34 +265,52 @@ class NWayRouter:
             "metadata": self.metadata,
         }
         (directory / "router.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+        self.artifact_sha256 = write_manifest(directory)
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path, *, embedder: Embedder | None = None) -> NWayRouter:
-        """Load a saved N-way router; checksums and format version are verified."""
+    def load(
+        cls,
+        directory: str | Path,
+        *,
+        embedder: Embedder | None = None,
+        allow_remote: bool = False,
+        expected_sha256: str | None = None,
+    ) -> NWayRouter:
+        """Load a saved N-way router, validated whole before use (as :meth:`core.Router.load`)."""
         directory = Path(directory)
-        meta = read_json(directory / "router.json")
-        check_format_version(meta, directory / "router.json")
-        if meta.get("kind") != NWAY_KIND:
+        if not directory.is_dir():
+            raise ArtifactError(f"no router artifact at {directory} (expected a directory with router.json)")
+        digest = verify_manifest(directory, router_files(directory), expected_sha256=expected_sha256)
+        path = directory / "router.json"
+        raw = read_json(path)
+        check_format_version(raw, path)
+        if raw.get("kind") != NWAY_KIND:
             raise ArtifactError(f"{directory} holds a two-model router, not an N-way one: use core.load_router")
-        if list(meta.get("features", [])) != list(FEATURE_NAMES):
+        meta = validated(NWayRouterFile, raw, path)
+        if meta.features != list(FEATURE_NAMES):
             raise ArtifactError(f"{directory}: artifact was built with other prompt features than this winroute's")
-        tensors = read_tensors(directory / "router.safetensors", meta["tensors_sha256"]) if meta.get("tensors_sha256") else {}
+        tensors = read_tensors(directory / "router.safetensors", meta.tensors_sha256) if meta.tensors_sha256 else {}
+        predictor = QualityPredictor.load(directory / "predictor")
+        if embedder is None:
+            embedder = embedder_for_artifact(meta.embedder, allow_remote=allow_remote, where=str(path))
         try:
-            return cls(
-                QualityPredictor.load(directory / "predictor"),
-                [ModelSpec.from_dict(m) for m in meta["models"]],
-                embedder if embedder is not None else make_embedder(meta["embedder"]),
-                cost_weight=meta.get("cost_weight", 0.0),
-                min_quality=meta.get("min_quality"),
+            router = cls(
+                predictor,
+                [ModelSpec.from_dict(m) for m in meta.models],
+                embedder,
+                cost_weight=meta.cost_weight,
+                min_quality=meta.min_quality,
                 reference_qualities=tensors.get("reference_qualities"),
                 reference_tokens=tensors.get("reference_tokens"),
-                last_k_user_turns=int(meta.get("last_k_user_turns", 1)),
-                name=meta.get("name", "winroute-nway"),
-                metadata=meta.get("metadata", {}),
+                last_k_user_turns=meta.last_k_user_turns,
+                name=meta.name,
+                metadata=meta.metadata,
             )
         except (KeyError, TypeError, UnknownModelError, ValueError) as exc:
-            raise ArtifactError(f"{directory}/router.json is inconsistent: {exc}") from exc
+            raise ArtifactError(f"{path} is inconsistent: {exc}") from exc
+        router.artifact_sha256 = digest
+        return router
 
     def spec(self, name: str) -> ModelSpec:
         return spec_for(self.specs, self.resolve_route(name))

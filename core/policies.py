@@ -6,17 +6,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .validation import check_number
+
 
 def check_share(strong_share: float) -> float:
-    if not 0.0 <= float(strong_share) <= 1.0:
-        raise ValueError(f"strong_share must be in [0, 1], got {strong_share!r}")
-    return float(strong_share)
+    return check_number(strong_share, "strong_share", low=0.0, high=1.0)
 
 
 def check_threshold(threshold: float) -> float:
-    if not np.isfinite(threshold) or not 0.0 <= float(threshold) <= 1.0:
-        raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
-    return float(threshold)
+    return check_number(threshold, "threshold", low=0.0, high=1.0)
 
 
 def threshold_for_share(reference_scores: Sequence[float] | np.ndarray, strong_share: float) -> float:
@@ -46,9 +44,7 @@ def strong_mask(scores: np.ndarray, threshold: float) -> np.ndarray:
 
 # -- N-way (PROCEED): trade predicted quality against cost --------------------------------------
 def check_cost_weight(cost_weight: float) -> float:
-    if not np.isfinite(cost_weight) or float(cost_weight) < 0.0:
-        raise ValueError(f"cost_weight must be a finite number >= 0, got {cost_weight!r}")
-    return float(cost_weight)
+    return check_number(cost_weight, "cost_weight", low=0.0)
 
 
 def utilities(qualities: np.ndarray, costs: np.ndarray, cost_weight: float, quality_weight: float = 1.0) -> np.ndarray:
@@ -92,8 +88,7 @@ def cost_weight_for_budget(qualities: np.ndarray, costs: np.ndarray, budget: flo
     costs = np.asarray(costs)
     if len(costs) == 0:
         raise ValueError("cannot calibrate a budget without reference prompts")
-    if not np.isfinite(budget) or budget < 0:
-        raise ValueError(f"budget must be a finite number of USD >= 0, got {budget!r}")
+    budget = check_number(budget, "budget (USD per call)", low=0.0)
 
     def spend(w: float) -> float:
         return float(np.take_along_axis(costs, choose_by_utility(qualities, costs, w)[:, None], 1).mean())

@@ -7,7 +7,6 @@ to the router's routes and reports decisions.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
@@ -78,7 +77,7 @@ def decide(router: Router, conversation: Conversation, **settings: Any) -> Route
 
 async def adecide(router: Router, conversation: Conversation, **settings: Any) -> RouteDecision:
     """``decide`` off the event loop (the first call loads the encoder)."""
-    return await asyncio.to_thread(decide, router, conversation, **settings)
+    return await router.aroute(conversation, **settings)
 
 
 def emit_decision(decision: RouteDecision, child: Optional[str], source: str) -> None:

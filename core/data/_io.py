@@ -41,9 +41,32 @@ def require_exists(path: str | Path, what: str = "data file or directory") -> Pa
     return p
 
 
+@contextmanager
+def utf8_text(path: Path) -> Iterator[None]:
+    """Turn a decoding error inside the block into a DataFormatError naming ``path``.
+
+    Every data and prompt file is read as UTF-8; a binary, latin-1 or UTF-16 file otherwise
+    ends in ``'utf-8' codec can't decode byte 0x89`` with no word of which file it was.
+    """
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        bom = {b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}.get(bytes(exc.object[:2]), "")
+        kind = f"it looks like {bom}" if bom else "a binary file, or text in another encoding such as latin-1"
+        raise DataFormatError(
+            path, f"byte {exc.start}", f"not UTF-8 text ({kind}: byte 0x{exc.object[exc.start]:02x}); save it as UTF-8"
+        ) from None
+
+
+def read_text(path: Path) -> str:
+    """The whole of a UTF-8 text file; a decoding error names the file."""
+    with utf8_text(path):
+        return path.read_text(encoding="utf-8")
+
+
 def read_json(path: Path) -> Any:
     """Parse a whole JSON file; a syntax error names the file and line."""
-    with path.open(encoding="utf-8") as fh:
+    with utf8_text(path), path.open(encoding="utf-8") as fh:
         try:
             return json.load(fh)
         except json.JSONDecodeError as exc:
@@ -52,7 +75,7 @@ def read_json(path: Path) -> Any:
 
 def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each non-blank line; bad JSON names file and line."""
-    with path.open(encoding="utf-8") as fh:
+    with utf8_text(path), path.open(encoding="utf-8") as fh:
         for line_no, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
@@ -75,7 +98,7 @@ def require_fields(obj: dict[str, Any], fields: Sequence[str], path: Path, where
 @contextmanager
 def open_csv(path: Path, required: Sequence[str] = ()) -> Iterator[csv.DictReader]:
     """A DictReader over ``path`` whose header must contain ``required`` columns."""
-    with path.open(newline="", encoding="utf-8") as fh:
+    with utf8_text(path), path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
         missing = [c for c in required if c not in header]

@@ -5,13 +5,14 @@ Two forms, one record a line:
 * comparisons: ``prompt``, ``model_a`` (strong), ``model_b`` (weak), ``outcome`` = P(a wins),
   ``source`` (``"user"``), optional ``weight``; extra fields (``judge``, ``verdicts``) are kept
   for auditing and ignored when read;
-* outcomes: ``prompt``, ``model``, ``score`` (0..1), ``cost`` (USD or null), optional
+* outcomes: ``prompt``, ``model``, ``score`` (0..1; any finite metric is scaled to it per source), ``cost`` (USD or null), optional
   ``prompt_id`` and ``source``: the user-data format of :func:`core.evaluation.benchmarks.load_outcomes_file`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,6 +26,8 @@ from ..data.records import Comparison, Outcome
 from ..data.training import outcomes_to_comparisons
 
 __all__ = ["comparison_row", "load_labels", "outcome_row", "write_jsonl"]
+
+logger = logging.getLogger(__name__)
 
 
 def comparison_row(c: Comparison, **extra: Any) -> dict[str, Any]:
@@ -58,6 +61,38 @@ def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:
     return n
 
 
+def normalise_scores(
+    rows: list[tuple[str, str, float, float | None, str, str]], file: Path
+) -> list[tuple[str, str, float, float | None, str, str]]:
+    """Scores in [0, 1]: a source whose scores leave that range is min-max scaled, per source.
+
+    Real metrics (METEOR, BLEURT, a reward model) go slightly negative or past 1. Battles only
+    compare two models' scores on one prompt, so an order-preserving scale of a source's scores
+    gives the same battles; it is logged, never silent.
+    """
+    by_source: dict[str, list[float]] = {}
+    for row in rows:
+        by_source.setdefault(row[4], []).append(row[2])
+    scale: dict[str, tuple[float, float]] = {}
+    for source, scores in by_source.items():
+        low, high = min(scores), max(scores)
+        if low < 0.0 or high > 1.0:
+            scale[source] = (low, high)
+            logger.warning(
+                "%s: scores of source %r span [%g, %g], outside [0, 1]: scaled to [0, 1] for this source "
+                "(min-max; battles compare scores, so they are unchanged)", file, source, low, high,
+            )
+    if not scale:
+        return rows
+    out = []
+    for prompt, model, score, cost, source, prompt_id in rows:
+        if source in scale:
+            low, high = scale[source]
+            score = (score - low) / (high - low) if high > low else 0.5
+        out.append((prompt, model, min(max(score, 0.0), 1.0), cost, source, prompt_id))
+    return out
+
+
 def _number(obj: dict[str, Any], name: str, path: Path, where: str) -> float:
     value = obj[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -83,7 +118,7 @@ def load_labels(path: str | Path, *, strong: str | None = None, weak: str | None
     if not file.is_file():
         raise DataNotFoundError(file, "label file")
     comparisons: list[Comparison] = []
-    outcomes: list[Outcome] = []
+    raw_outcomes: list[tuple[str, str, float, float | None, str, str]] = []
     for line_no, obj in iter_jsonl(file):
         where = f"line {line_no}"
         prompt = obj.get("prompt")
@@ -105,15 +140,11 @@ def load_labels(path: str | Path, *, strong: str | None = None, weak: str | None
                 )
             elif {"model", "score"} <= obj.keys():
                 cost = None if obj.get("cost") is None else _number(obj, "cost", file, where)
-                outcomes.append(
-                    Outcome(
-                        prompt,
-                        _model(obj, "model", file, where),
-                        _number(obj, "score", file, where),
-                        cost,
-                        source,
-                        str(obj.get("prompt_id") or ""),
-                    )
+                if cost is not None and cost < 0:
+                    raise DataFormatError(file, where, f"'cost' must be >= 0 USD, got {cost!r}")
+                raw_outcomes.append(
+                    (prompt, _model(obj, "model", file, where), _number(obj, "score", file, where), cost, source,
+                     str(obj.get("prompt_id") or ""))
                 )
             else:
                 raise DataFormatError(
@@ -125,6 +156,7 @@ def load_labels(path: str | Path, *, strong: str | None = None, weak: str | None
             if isinstance(exc, DataFormatError):
                 raise
             raise DataFormatError(file, where, str(exc)) from None
+    outcomes = [Outcome(*row) for row in normalise_scores(raw_outcomes, file)]
     pairs: Sequence[tuple[str, str]] | None = None
     if strong is not None and weak is not None:
         pairs = [(strong, weak)]

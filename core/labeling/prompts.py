@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..data._io import read_text
 from ..data.errors import DataFormatError, DataNotFoundError
 from .errors import LabelingError
 
@@ -40,7 +41,7 @@ def read_prompt_items(path: str | Path) -> list[PromptItem]:
     if not file.is_file():
         raise DataNotFoundError(file, "prompt file")
     items: list[PromptItem] = []
-    for line_no, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+    for line_no, line in enumerate(read_text(file).splitlines(), 1):
         if not line.strip():
             continue
         if file.suffix.lower() != ".jsonl":

@@ -60,6 +60,17 @@ def constructor_params(obj: Any) -> dict[str, Any]:
     return {n: getattr(obj, n) for n in names}
 
 
+def expect_shape(tensors: dict[str, np.ndarray], name: str, shape: tuple[int | None, ...]) -> np.ndarray:
+    """``tensors[name]``, refused (ValueError naming it) unless it has ``shape`` (None: any length)."""
+    if name not in tensors:
+        raise ValueError(f"tensor {name!r} is missing")
+    array = tensors[name]
+    if array.ndim != len(shape) or any(want is not None and got != want for got, want in zip(array.shape, shape)):
+        want_text = "(" + ", ".join("*" if w is None else str(w) for w in shape) + ")"
+        raise ValueError(f"tensor {name!r} has shape {tuple(array.shape)}, expected {want_text}")
+    return array
+
+
 class Predictor(ABC):
     """Predicts P(strong beats weak) per query. Fit from battles; save to a directory.
 
@@ -144,22 +155,24 @@ class Predictor(ABC):
 
     @classmethod
     def load(cls, directory: str | Path) -> Predictor:
-        """Load whichever predictor kind ``directory`` holds (verified against its checksum)."""
+        """Load whichever predictor kind ``directory`` holds (schema, checksum, finite tensors, shapes)."""
+        from ..artifact_schema import PredictorFile, validated
         from ..artifacts import read_json, read_tensors
         from . import PREDICTORS
 
         directory = Path(directory)
-        meta = read_json(directory / "predictor.json")
-        kind = meta.get("kind")
-        if kind not in PREDICTORS:
-            raise ArtifactError(f"{directory}/predictor.json names unknown predictor kind {kind!r}")
-        if cls is not Predictor and PREDICTORS[kind] is not cls:
-            raise ArtifactError(f"{directory} holds a {kind!r} predictor, not {cls.kind!r}")
-        tensors = read_tensors(directory / "predictor.safetensors", meta.get("tensors_sha256"))
+        path = directory / "predictor.json"
+        raw = read_json(path)
+        if not isinstance(raw.get("kind"), str) or raw["kind"] not in PREDICTORS:
+            raise ArtifactError(f"{path} names unknown predictor kind {raw.get('kind')!r:.60}")
+        meta = validated(PredictorFile, raw, path)
+        if cls is not Predictor and PREDICTORS[meta.kind] is not cls:
+            raise ArtifactError(f"{directory} holds a {meta.kind!r} predictor, not {cls.kind!r}")
+        tensors = read_tensors(directory / "predictor.safetensors", meta.tensors_sha256)
         try:
-            predictor = PREDICTORS[kind](**meta.get("params", {}))
-            predictor.models_ = list(meta["models"])
-            predictor._set_state(tensors, meta.get("state", {}))
+            predictor = PREDICTORS[meta.kind](**meta.params)
+            predictor.models_ = list(meta.models)
+            predictor._set_state(tensors, dict(meta.state))
         except (KeyError, TypeError, ValueError) as exc:
             raise ArtifactError(f"{directory}: predictor state is incomplete or inconsistent: {exc}") from exc
         return predictor

@@ -21,7 +21,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .base import PairwiseData, Predictor, Queries
+from ..features import FEATURE_NAMES
+from ..validation import check_int, check_number
+from .base import PairwiseData, Predictor, Queries, expect_shape
 
 _INT8_SCALE = 127.0  # unit-norm embeddings kept as int8 for the neighbour search
 
@@ -193,16 +195,31 @@ class MFPredictor(Predictor):
         return {"loss_history": getattr(self, "loss_history_", [])}
 
     def _set_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        self.proj_weight_ = tensors["proj_weight"]
-        self.proj_bias_ = tensors["proj_bias"]
-        self.model_embeddings_ = tensors["model_embeddings"]
-        self.head_ = tensors["head"]
-        self.feature_mean_ = tensors["feature_mean"]
-        self.feature_std_ = tensors["feature_std"]
+        """Restore the weights after checking every parameter and shape (a wrong shape with a right
+        checksum must fail here, at load, not at the first route)."""
+        check_int(self.contrast_neighbours, "contrast_neighbours", low=0)
+        check_number(self.embedding_scale, "embedding_scale", low=0.0)
+        if not isinstance(self.use_features, bool):
+            raise ValueError(f"use_features must be true or false, got {self.use_features!r}")
+        proj = expect_shape(tensors, "proj_weight", (None, None))
+        dim, width = proj.shape
+        n_features = len(FEATURE_NAMES) if self.use_features else 0
+        if dim < 1 or width <= n_features:
+            raise ValueError(f"tensor 'proj_weight' has shape {proj.shape}: too small for {n_features} features")
+        self.proj_weight_ = proj
+        self.proj_bias_ = expect_shape(tensors, "proj_bias", (dim,))
+        self.model_embeddings_ = expect_shape(tensors, "model_embeddings", (len(self.models_), dim))
+        self.head_ = expect_shape(tensors, "head", (dim,))
+        self.feature_mean_ = expect_shape(tensors, "feature_mean", (len(FEATURE_NAMES),))
+        self.feature_std_ = expect_shape(tensors, "feature_std", (len(FEATURE_NAMES),))
+        if self.use_features and not (self.feature_std_ > 0).all():
+            raise ValueError("tensor 'feature_std' must be positive")
         if self.contrast_neighbours:
             if "contrast_embeddings" not in tensors or "contrast_features" not in tensors:
                 raise ValueError("contrast_neighbours is set but the training prompts' embeddings and features are missing")
+            bank = expect_shape(tensors, "contrast_embeddings", (None, width - n_features))
+            expect_shape(tensors, "contrast_features", (len(bank), len(FEATURE_NAMES)))
+            if len(bank) < 2:
+                raise ValueError("contrast_neighbours needs at least 2 training prompts in the contrast bank")
             self._set_contrast(tensors["contrast_embeddings"], tensors["contrast_features"])
         self.loss_history_ = list(meta.get("loss_history", []))
-        if self.model_embeddings_.shape[0] != len(self.models_):
-            raise ValueError("model embedding rows do not match the model list")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from core import KNNQualityPredictor, MLPQualityPredictor, ModelSpec, NWayRouter, OutcomeData, load_router
+from core.artifacts import write_manifest
 from core.cli import main
 from core.errors import ArtifactError, UnknownModelError
 from core.nway_training import load_nway_source, outcome_data, sample_prompts, train_nway_router
@@ -236,6 +237,7 @@ def test_save_load_round_trip(router: NWayRouter, tmp_path: Path) -> None:
     spec = json.loads((tmp_path / "r" / "router.json").read_text())
     spec["models"][0]["name"] = "unknown-model"
     (tmp_path / "r" / "router.json").write_text(json.dumps(spec))
+    write_manifest(tmp_path / "r")  # re-signed: the consistency check, not the manifest, must catch it
     with pytest.raises(ArtifactError, match="unknown-model"):
         load_router(tmp_path / "r")
 
