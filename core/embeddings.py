@@ -587,11 +587,37 @@ class OpenAIEmbedder(_CachedEmbedder):
         return out
 
 
+EMBEDDER_DIR = "embedder"  # a router artifact's folder for an embedder that carries its own weights
+
+
 def make_embedder(model_id: str = DEFAULT_EMBEDDER, **kwargs: Any) -> Embedder:
-    """Embedder for an id stored in an artifact: ``openai/<model>`` or a sentence-transformers model.
+    """Embedder for an id: ``openai/<model>``, ``static[:<model>...]`` or a sentence-transformers model.
 
     A sentence-transformers id may end in ``#int8`` (``SentenceTransformerEmbedder(quantize="int8")``).
+    A static id (``core.static_embeddings``) gives a table distilled from the local model on first
+    use (train time); a router artifact carries its table, read by :func:`load_embedder`.
     """
     if model_id.startswith("openai/"):
         return OpenAIEmbedder(model_id.split("/", 1)[1], **kwargs)
+    from .static_embeddings import StaticEmbedder, is_static_id
+
+    if is_static_id(model_id):
+        return StaticEmbedder.distilled(model_id, **kwargs)
     return SentenceTransformerEmbedder(model_id, **kwargs)
+
+
+def save_embedder(embedder: Embedder, directory: str | os.PathLike[str]) -> None:
+    """Write into a router artifact what its embedder needs besides its id (a static table)."""
+    from .static_embeddings import is_static_id
+
+    if is_static_id(embedder.model_id):
+        embedder.save(Path(directory) / EMBEDDER_DIR)  # type: ignore[attr-defined]
+
+
+def load_embedder(model_id: str, directory: str | os.PathLike[str]) -> Embedder:
+    """The embedder a router artifact names: its own static table, or :func:`make_embedder`'s."""
+    from .static_embeddings import StaticEmbedder, is_static_id
+
+    if is_static_id(model_id):
+        return StaticEmbedder.load(Path(directory) / EMBEDDER_DIR, expected_id=model_id)
+    return make_embedder(model_id)

@@ -12,7 +12,7 @@ import numpy as np
 from .artifacts import FORMAT_VERSION, check_format_version, read_json, read_tensors, write_tensors
 from .conversation import Conversation, routing_input
 from .costs import ModelSpec, cost_matrix, estimate_tokens, spec_for, specs_by_name
-from .embeddings import Embedder, make_embedder
+from .embeddings import Embedder, load_embedder, make_embedder, save_embedder
 from .errors import ArtifactError, UnknownModelError
 from .features import FEATURE_NAMES, prompt_features
 from .policies import (
@@ -214,6 +214,7 @@ class NWayRouter:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self.predictor.save(directory / "predictor")
+        save_embedder(self.embedder, directory)
         tensors = {}
         if self.reference_qualities is not None and self.reference_tokens is not None:
             tensors = {"reference_qualities": self.reference_qualities, "reference_tokens": self.reference_tokens}
@@ -248,7 +249,7 @@ class NWayRouter:
             return cls(
                 QualityPredictor.load(directory / "predictor"),
                 [ModelSpec.from_dict(m) for m in meta["models"]],
-                embedder if embedder is not None else make_embedder(meta["embedder"]),
+                embedder if embedder is not None else load_embedder(meta["embedder"], directory),
                 cost_weight=meta.get("cost_weight", 0.0),
                 min_quality=meta.get("min_quality"),
                 reference_qualities=tensors.get("reference_qualities"),

@@ -13,7 +13,7 @@ import numpy as np
 
 from .artifacts import FORMAT_VERSION, check_format_version, read_json, read_tensors, write_tensors
 from .conversation import Conversation, routing_input
-from .embeddings import Embedder, make_embedder
+from .embeddings import Embedder, load_embedder, make_embedder, save_embedder
 from .errors import ArtifactError, UnknownModelError
 from .features import FEATURE_NAMES, prompt_features
 from .policies import check_threshold, threshold_for_share
@@ -221,6 +221,7 @@ class Router:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self.predictor.save(directory / "predictor")
+        save_embedder(self.embedder, directory)
         tensors = {} if self.reference_scores is None else {"reference_scores": self.reference_scores}
         tensors.update({f"sketch.{k}": v for k, v in (self.prompt_sketch or {}).items()})
         checksum = write_tensors(directory / "router.safetensors", tensors) if tensors else None
@@ -259,7 +260,7 @@ class Router:
         try:
             return cls(
                 predictor,
-                embedder if embedder is not None else make_embedder(meta["embedder"]),
+                embedder if embedder is not None else load_embedder(meta["embedder"], directory),
                 strong=meta["strong"],
                 weak=meta["weak"],
                 threshold=meta["threshold"],
