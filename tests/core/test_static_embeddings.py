@@ -152,3 +152,25 @@ def test_routing_path_imports_nothing_heavy(static_router_dir: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[0] in ("gpt-4-1106-preview", "llama-13b")
     assert out[1:] == ["[]"]
+
+
+def test_nway_router_carries_the_table_through_the_disk_cache(tmp_path: Path, static_embedder, data_dir) -> None:  # noqa: ANN001
+    """An N-way router trained through the evaluation harness's DiskCachedEmbedder saves and reloads its table."""
+    from core import NWayRouter
+    from core.costs import specs_from_costs
+    from core.evaluation.cache import DiskCachedEmbedder, EmbeddingCache
+    from core.nway_training import load_nway_source, outcome_data, train_nway_router
+
+    outcomes, _ = load_nway_source("routerbench_zs", "train", data_dir)
+    prompts = sorted({o.prompt for o in outcomes})[:120]
+    keep = set(prompts)
+    cached = DiskCachedEmbedder(static_embedder, EmbeddingCache(tmp_path / "cache"))
+    data = outcome_data([o for o in outcomes if o.prompt in keep], cached)
+    router = train_nway_router(data, specs_from_costs(data.models, data.costs), predictor="knn_quality", embedder=cached)
+    router.save(tmp_path / "nway")
+    again = load_router(tmp_path / "nway")
+    assert isinstance(again, NWayRouter) and isinstance(again.embedder, StaticEmbedder)
+    assert again.embedder.model_id == cached.model_id == "static:all-MiniLM-L6-v2"
+    cos = np.sum(again.embedder.embed(prompts[:20]) * router.embedder.embed(prompts[:20]), axis=1)
+    assert (cos > 0.999).all()  # the artifact's (int8-stored) table, not a fresh distillation
+    assert {d.model for d in again.route_batch(prompts[:5])} <= set(data.models)
