@@ -174,3 +174,23 @@ def test_nway_router_carries_the_table_through_the_disk_cache(tmp_path: Path, st
     cos = np.sum(again.embedder.embed(prompts[:20]) * router.embedder.embed(prompts[:20]), axis=1)
     assert (cos > 0.999).all()  # the artifact's (int8-stored) table, not a fresh distillation
     assert {d.model for d in again.route_batch(prompts[:5])} <= set(data.models)
+
+
+def test_a_recipe_naming_static_trains_a_router_that_carries_its_table(tmp_path: Path, static_embedder, data_dir) -> None:  # noqa: ANN001
+    """`embedder = "static"` in a TOML recipe -> `winroute train` -> an artifact with the table."""
+    from core.cli import main
+
+    recipe = tmp_path / "static.toml"
+    recipe.write_text(
+        f'name = "tiny-static"\nout = "{tmp_path / "router"}"\npredictor = "mf"\n'
+        'strong = "gpt-4-1106-preview"\nweak = "llama-13b"\nembedder = "static"\n'
+        "[sources]\narena_bench_v1 = 1.0\n"
+        "[predictor_params]\nepochs = 1\nshow_progress = false\n"
+        "[decontaminate]\nbenchmarks = []\n"
+    )
+    assert main(["train", str(recipe), "--data-dir", str(data_dir)]) == 0
+    meta = json.loads((tmp_path / "router" / "router.json").read_text())
+    assert meta["embedder"] == "static:all-MiniLM-L6-v2"
+    router = load_router(tmp_path / "router")
+    assert isinstance(router.embedder, StaticEmbedder)
+    assert router.route("Write a proof that sqrt(2) is irrational.").model in ("gpt-4-1106-preview", "llama-13b")
