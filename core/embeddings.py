@@ -1,7 +1,8 @@
 """Prompt embedders: a small protocol, the local sentence-transformers default, OpenAI, an LRU cache.
 
 Nothing heavy is imported at ``import core``: torch and sentence-transformers load on
-first use, from local files only.
+first use, from local files only. The torch-free static embedder is ``core.static_embeddings``;
+``make_embedder`` / ``save_embedder`` / ``load_embedder`` below choose and persist either kind.
 """
 
 from __future__ import annotations
