@@ -194,3 +194,15 @@ def test_a_recipe_naming_static_trains_a_router_that_carries_its_table(tmp_path:
     router = load_router(tmp_path / "router")
     assert isinstance(router.embedder, StaticEmbedder)
     assert router.route("Write a proof that sqrt(2) is irrational.").model in ("gpt-4-1106-preview", "llama-13b")
+
+
+def test_concurrent_embedding_matches_sequential(static_embedder: StaticEmbedder) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fresh = StaticEmbedder.from_table(static_embedder.model_id, static_embedder._state().table,
+                                      static_embedder._state().tokenizer_json, cache_size=0)
+    texts = [f"Question {i}: what is {i} times {i + 1}?" for i in range(64)]
+    expected = fresh.embed(texts)
+    with ThreadPoolExecutor(8) as pool:
+        rows = list(pool.map(lambda t: fresh.embed([t])[0], texts))
+    np.testing.assert_array_equal(np.stack(rows), expected)
