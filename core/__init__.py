@@ -35,6 +35,7 @@ from .predictors import (
 from .costs import ModelSpec
 from .nway_router import NWAY_KIND, NWayRouter
 from .router import RouteDecision, Router
+from .static_embeddings import StaticEmbedder
 
 DEFAULT_ROUTER_DIR = Path(__file__).resolve().parent / "default_router"
 
@@ -109,6 +110,7 @@ __all__ = [
     "Router",
     "SWRankingPredictor",
     "SentenceTransformerEmbedder",
+    "StaticEmbedder",
     "UnknownModelError",
     "WinrouteError",
     "default_router",

@@ -136,7 +136,11 @@ def _artifact_files(directory: Path) -> list[str]:
 def router_files(directory: Path) -> list[str]:
     """The files a router load reads (each of which its manifest must list)."""
     files = ["router.json", "predictor/predictor.json", "predictor/predictor.safetensors"]
-    return files + (["router.safetensors"] if (directory / "router.safetensors").exists() else [])
+    files += ["router.safetensors"] if (directory / "router.safetensors").exists() else []
+    embedder = directory / "embedder"  # an embedder that travels with the router (a static table)
+    if embedder.is_dir():
+        files += sorted(p.relative_to(directory).as_posix() for p in embedder.rglob("*") if p.is_file())
+    return files
 
 
 def manifest_digest(files: dict[str, str]) -> str:

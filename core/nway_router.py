@@ -23,7 +23,7 @@ from .artifacts import (
 )
 from .conversation import Conversation, routing_input
 from .costs import ModelSpec, cost_matrix, estimate_tokens, spec_for, specs_by_name
-from .embeddings import Embedder, embedder_for_artifact, make_embedder
+from .embeddings import Embedder, embedder_for_artifact, make_embedder, save_embedder
 from .errors import ArtifactError, InvalidArgumentError, PredictionError, UnknownModelError
 from .features import FEATURE_NAMES, prompt_features
 from .policies import (
@@ -248,6 +248,7 @@ class NWayRouter:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self.predictor.save(directory / "predictor")
+        save_embedder(self.embedder, directory)
         tensors = {}
         if self.reference_qualities is not None and self.reference_tokens is not None:
             tensors = {"reference_qualities": self.reference_qualities, "reference_tokens": self.reference_tokens}
@@ -293,7 +294,7 @@ class NWayRouter:
         tensors = read_tensors(directory / "router.safetensors", meta.tensors_sha256) if meta.tensors_sha256 else {}
         predictor = QualityPredictor.load(directory / "predictor")
         if embedder is None:
-            embedder = embedder_for_artifact(meta.embedder, allow_remote=allow_remote, where=str(path))
+            embedder = embedder_for_artifact(meta.embedder, directory, allow_remote=allow_remote, where=str(path))
         try:
             router = cls(
                 predictor,

@@ -24,7 +24,7 @@ from .artifacts import (
     write_tensors,
 )
 from .conversation import Conversation, routing_input
-from .embeddings import Embedder, embedder_for_artifact, make_embedder
+from .embeddings import Embedder, embedder_for_artifact, make_embedder, save_embedder
 from .errors import ArtifactError, InvalidArgumentError, InvalidConversationError, PredictionError, UnknownModelError
 from .features import FEATURE_NAMES, prompt_features
 from .policies import check_share, check_threshold, threshold_for_share
@@ -273,6 +273,7 @@ class Router:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self.predictor.save(directory / "predictor")
+        save_embedder(self.embedder, directory)
         tensors = {} if self.reference_scores is None else {"reference_scores": self.reference_scores}
         tensors.update({f"sketch.{k}": v for k, v in (self.prompt_sketch or {}).items()})
         checksum = write_tensors(directory / "router.safetensors", tensors) if tensors else None
@@ -326,7 +327,7 @@ class Router:
         sketch = {k[len("sketch.") :]: v for k, v in tensors.items() if k.startswith("sketch.")}
         predictor = Predictor.load(directory / "predictor")
         if embedder is None:
-            embedder = embedder_for_artifact(meta.embedder, allow_remote=allow_remote, where=str(path))
+            embedder = embedder_for_artifact(meta.embedder, directory, allow_remote=allow_remote, where=str(path))
         try:
             router = cls(
                 predictor,

@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import UnknownModelError
-from .base import PairwiseData, Predictor, Queries
+from ..errors import ArtifactError, UnknownModelError
+from .base import PairwiseData, Predictor, Queries, expect_shape
 
 
 class RidgePredictor(Predictor):
@@ -76,7 +76,13 @@ class RidgePredictor(Predictor):
     def decision_function(self, queries: Queries) -> np.ndarray:
         """The regression's own output: the predicted outcome of ``models_[0]`` against ``models_[1]``."""
         self._check_fitted()
-        return self._design(queries) @ self.coef_ + self.intercept_
+        x = self._design(queries)
+        if x.shape[1] != len(self.coef_):
+            raise ArtifactError(
+                f"the ridge predictor was fitted on {len(self.coef_)} inputs per prompt, got {x.shape[1]}: "
+                "was the router saved with another embedder?"
+            )
+        return x @ self.coef_ + self.intercept_
 
     def predict(self, queries: Queries, strong: str, weak: str) -> np.ndarray:
         self._check_fitted()
@@ -104,10 +110,17 @@ class RidgePredictor(Predictor):
         return {"intercept": self.intercept_, "center": self.center_, "spread": self.spread_}
 
     def _set_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        self.coef_ = np.asarray(tensors["coef"], dtype=np.float64)
+        coef = expect_shape(tensors, "coef", (None,))
+        n_features = expect_shape(tensors, "feature_mean", (None,)).shape[0]
+        expect_shape(tensors, "feature_std", (n_features,))
+        if len(self.models_) != 2 or self.models_[0] == self.models_[1]:
+            raise ValueError(f"a ridge predictor scores one pair of two models, got {self.models_}")
+        self.coef_ = np.asarray(coef, dtype=np.float64)
         self.feature_mean_ = np.asarray(tensors["feature_mean"], dtype=np.float64)
         self.feature_std_ = np.asarray(tensors["feature_std"], dtype=np.float64)
         self.intercept_ = float(meta["intercept"])
         self.center_, self.spread_ = float(meta["center"]), float(meta["spread"])
-        if not (self.spread_ > 0 and np.all(np.isfinite(self.coef_))):
-            raise ValueError("ridge state has a non-positive spread or non-finite coefficients")
+        if not (self.spread_ > 0 and np.isfinite([self.intercept_, self.center_, self.spread_]).all()):
+            raise ValueError("ridge state has a non-positive or non-finite spread, center or intercept")
+        if np.any(self.feature_std_ <= 0):
+            raise ValueError("ridge state has a non-positive feature standard deviation")

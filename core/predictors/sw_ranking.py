@@ -13,9 +13,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 
 from .base import PairwiseData, Predictor, Queries
+
+
+def _sparse() -> Any:
+    """scipy.sparse, imported on first use (keeps scipy off ``import core``'s path)."""
+    import scipy.sparse
+
+    return scipy.sparse
 
 
 class SWRankingPredictor(Predictor):
@@ -43,7 +49,7 @@ class SWRankingPredictor(Predictor):
         # wins[p, a*k + b] = weighted wins of a over b on prompt p (both orientations stored)
         cols = np.concatenate([data.model_a * k + data.model_b, data.model_b * k + data.model_a])
         vals = np.concatenate([w, l])
-        wins = sp.csr_matrix((vals, (np.concatenate([rows, rows]), cols)), shape=(len(used), k * k))
+        wins = _sparse().csr_matrix((vals, (np.concatenate([rows, rows]), cols)), shape=(len(used), k * k))
         wins.sum_duplicates()
         self.models_ = list(data.models)
         self.embeddings_ = emb
@@ -105,7 +111,7 @@ class SWRankingPredictor(Predictor):
         self.embeddings_ = tensors["embeddings"]
         self.max_sim_ = tensors["max_sim"]
         k = len(self.models_)
-        self.wins_ = sp.csr_matrix(
+        self.wins_ = _sparse().csr_matrix(
             (tensors["wins_val"], (tensors["wins_row"], tensors["wins_col"])),
             shape=(len(self.embeddings_), k * k),
         )

@@ -1,0 +1,250 @@
+"""Static (token-table) embeddings: route with numpy, ``tokenizers`` and ``safetensors`` only.
+
+A prompt's vector is the L2-normalised mean of its tokens' rows in a table distilled, at
+train time, from a sentence-transformer (``core.static_distill``). The table and the
+tokenizer travel inside the router artifact (``<router>/embedder/``: JSON + safetensors +
+tokenizer.json, every file checksummed), so routing never loads torch, never distils and
+never downloads. The work per prompt is one tokenizer pass and one row sum: linear in the
+prompt's length, with no encoder window (prompts over ``max_chars`` characters keep their
+head and tail, and say so through ``truncated``).
+
+Embedder ids: ``static`` (alias) or ``static:<base model>[#<option>=<value>,...]``, e.g.
+``static:all-MiniLM-L6-v2`` or ``static:all-MiniLM-L6-v2#pca=128,dtype=float16``. The id
+names the distillation settings, so two different tables never share an id (nor an
+on-disk embedding cache).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .artifacts import read_json, read_tensors, sha256_file, write_tensors
+from .embeddings import _CachedEmbedder
+from .errors import ArtifactError
+
+STATIC_PREFIX = "static"
+STATIC_FORMAT = 1
+DTYPES = ("int8", "float16", "float32")
+MAX_CHARS = 200_000  # longer prompts keep their head and tail (a safety cap, ~50k tokens)
+HEAD_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class StaticSpec:
+    """What a static table is distilled from and how: the content of a ``static:`` id."""
+
+    base: str = "all-MiniLM-L6-v2"
+    pca: int = 256  # 0 keeps the encoder's width
+    sif: float = 1e-4  # Zipf/SIF down-weighting of frequent tokens (0: off)
+    dtype: str = "int8"  # storage in the artifact; routing runs on float32
+
+    @property
+    def model_id(self) -> str:
+        defaults = StaticSpec(base=self.base)
+        opts = [f"{k}={getattr(self, k)}" for k in ("pca", "sif", "dtype") if getattr(self, k) != getattr(defaults, k)]
+        return f"{STATIC_PREFIX}:{self.base}" + (f"#{','.join(opts)}" if opts else "")
+
+
+def is_static_id(model_id: str) -> bool:
+    """True for ``static`` and ``static:...`` embedder ids."""
+    return model_id == STATIC_PREFIX or model_id.startswith(STATIC_PREFIX + ":")
+
+
+def parse_static_id(model_id: str) -> StaticSpec:
+    """``static:<base>[#k=v,...]`` -> :class:`StaticSpec`; a clear ``ValueError`` on anything else."""
+    if not is_static_id(model_id):
+        raise ValueError(f"not a static embedder id: {model_id!r} (expected 'static' or 'static:<model>[#k=v,...]')")
+    rest = model_id[len(STATIC_PREFIX) + 1 :]
+    base, _, options = rest.partition("#")
+    spec = StaticSpec(base=base or StaticSpec.base)
+    for item in filter(None, options.split(",")):
+        key, sep, value = item.partition("=")
+        try:
+            if not sep or key not in ("pca", "sif", "dtype"):
+                raise ValueError(f"unknown option {item!r}")
+            spec = replace(spec, **{key: value if key == "dtype" else int(value) if key == "pca" else float(value)})
+        except ValueError as exc:
+            raise ValueError(f"static embedder id {model_id!r}: {exc} (options: pca=<int>, sif=<float>, dtype=...)") from exc
+    if spec.dtype not in DTYPES:
+        raise ValueError(f"static embedder id {model_id!r}: dtype must be one of {DTYPES}, got {spec.dtype!r}")
+    if spec.pca < 0 or spec.sif < 0:
+        raise ValueError(f"static embedder id {model_id!r}: pca and sif must be >= 0")
+    return spec
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    table: np.ndarray  # (vocab, dim) float32, routing copy
+    tokenizer: Any  # tokenizers.Tokenizer
+    tokenizer_json: str
+
+
+def _tokenizer(text: str) -> Any:
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_str(text)
+    tok.no_truncation()  # the whole prompt: no encoder window here
+    tok.no_padding()
+    return tok
+
+
+class StaticEmbedder(_CachedEmbedder):
+    """Mean of distilled token vectors, L2-normalised; numpy + tokenizers at route time.
+
+    Build one with :meth:`distilled` (train time: distils on first use, needs torch) or
+    :meth:`load` (route time: from a router artifact, checksums verified). An empty or
+    whitespace-only prompt has no tokens and embeds as the zero vector.
+    """
+
+    def __init__(
+        self,
+        model_id: str,
+        source: Callable[[], tuple[np.ndarray, str]],
+        *,
+        max_chars: int = MAX_CHARS,
+        cache_size: int = 8192,
+    ) -> None:
+        super().__init__(cache_size)
+        self.spec = parse_static_id(model_id)
+        self.model_id = self.spec.model_id
+        if max_chars <= HEAD_CHARS:
+            raise ValueError(f"max_chars must exceed {HEAD_CHARS}, got {max_chars}")
+        self.max_chars = max_chars
+        self._source = source
+        self._loaded: _Loaded | None = None
+        self._lock = threading.Lock()
+
+    # -- construction --------------------------------------------------------------------------
+    @classmethod
+    def distilled(cls, model_id: str = STATIC_PREFIX, **kwargs: Any) -> StaticEmbedder:
+        """An embedder whose table is distilled from the local base model when first needed."""
+        from .static_distill import distill_table
+
+        spec = parse_static_id(model_id)
+        return cls(spec.model_id, lambda: distill_table(spec), **kwargs)
+
+    @classmethod
+    def from_table(cls, model_id: str, table: np.ndarray, tokenizer_json: str, **kwargs: Any) -> StaticEmbedder:
+        """An embedder over a given float table and tokenizer (validated now)."""
+        emb = cls(model_id, lambda: (table, tokenizer_json), **kwargs)
+        emb._state()
+        return emb
+
+    @classmethod
+    def load(cls, directory: str | Path, *, expected_id: str | None = None, **kwargs: Any) -> StaticEmbedder:
+        """Read ``directory`` (written by :meth:`save`), verifying checksums and shapes."""
+        directory = Path(directory)
+        meta = read_json(directory / "static.json")
+        if meta.get("format") != STATIC_FORMAT:
+            raise ArtifactError(f"{directory}/static.json: static table format {meta.get('format')!r}, expected {STATIC_FORMAT}")
+        model_id = str(meta.get("model_id", ""))
+        if expected_id is not None and parse_static_id(expected_id).model_id != model_id:
+            raise ArtifactError(f"{directory}: the router names embedder {expected_id!r} but the table is {model_id!r}")
+        tok_path = directory / "tokenizer.json"
+        if not tok_path.is_file():
+            raise ArtifactError(f"missing tokenizer file {tok_path}")
+        if sha256_file(tok_path) != meta.get("tokenizer_sha256"):
+            raise ArtifactError(f"{tok_path} is corrupt or was modified (sha256 differs from static.json's)")
+        tensors = read_tensors(directory / "table.safetensors", meta.get("tensors_sha256"))
+        try:
+            table = _dequantise(tensors)
+            emb = cls(model_id, lambda: (table, tok_path.read_text(encoding="utf-8")), **kwargs)
+            emb._state()
+        except ArtifactError:
+            raise
+        except Exception as exc:  # numpy's, safetensors' and the Rust tokenizer's own error types
+            raise ArtifactError(f"{directory}: invalid static embedding table: {exc}") from exc
+        return emb
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the table (stored as the id's dtype), the tokenizer and their checksums."""
+        state = self._state()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        tensors_sha = write_tensors(directory / "table.safetensors", _quantise(state.table, self.spec.dtype))
+        (directory / "tokenizer.json").write_text(state.tokenizer_json, encoding="utf-8")
+        meta = {
+            "format": STATIC_FORMAT,
+            "model_id": self.model_id,
+            "vocab_size": int(state.table.shape[0]),
+            "dim": int(state.table.shape[1]),
+            "dtype": self.spec.dtype,
+            "tensors_sha256": tensors_sha,
+            "tokenizer_sha256": sha256_file(directory / "tokenizer.json"),
+        }
+        (directory / "static.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+        return directory
+
+    def _state(self) -> _Loaded:
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    table, tok_json = self._source()
+                    table = np.ascontiguousarray(table, dtype=np.float32)
+                    tokenizer = _tokenizer(tok_json)
+                    if table.ndim != 2 or table.shape[0] != tokenizer.get_vocab_size() or table.shape[1] < 1:
+                        raise ValueError(
+                            f"table of shape {table.shape} does not match the tokenizer's {tokenizer.get_vocab_size()} tokens"
+                        )
+                    if not np.isfinite(table).all():
+                        raise ValueError("table holds non-finite values")
+                    self._loaded = _Loaded(table, tokenizer, tok_json)
+        return self._loaded
+
+    # -- Embedder protocol ---------------------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        return int(self._state().table.shape[1])
+
+    def _cut(self, text: str) -> str:
+        if len(text) <= self.max_chars:
+            return text
+        return text[:HEAD_CHARS] + " " + text[len(text) - (self.max_chars - HEAD_CHARS) :]
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each (capped) text, without special tokens."""
+        tok = self._state().tokenizer
+        encode = getattr(tok, "encode_batch_fast", tok.encode_batch)
+        return [e.ids for e in encode([self._cut(t) for t in texts], add_special_tokens=False)]
+
+    def token_counts(self, texts: Sequence[str]) -> np.ndarray:
+        """Tokens per text, special tokens counted as the base encoder would (for cost estimates)."""
+        return np.array([len(ids) + 2 for ids in self.token_ids(texts)], dtype=np.int64)
+
+    def truncated(self, texts: Sequence[str]) -> np.ndarray:
+        return np.array([len(t) > self.max_chars for t in texts], dtype=bool)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        table = self._state().table
+        out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
+        for i, ids in enumerate(self.token_ids(texts)):
+            if ids:
+                out[i] = table.take(ids, axis=0).sum(axis=0)  # the mean up to a factor: rows are normalised next
+        return out
+
+
+def _quantise(table: np.ndarray, dtype: str) -> dict[str, np.ndarray]:
+    if dtype == "int8":  # symmetric, one scale per row
+        scales = np.abs(table).max(axis=1) / 127.0
+        safe = np.where(scales > 0, scales, 1.0)
+        return {"table": np.round(table / safe[:, None]).astype(np.int8), "scales": scales.astype(np.float32)}
+    return {"table": table.astype(dtype)}
+
+
+def _dequantise(tensors: dict[str, np.ndarray]) -> np.ndarray:
+    table = tensors["table"]
+    if table.dtype == np.int8:
+        scales = tensors["scales"]
+        if scales.shape != (table.shape[0],):
+            raise ValueError(f"scales of shape {scales.shape} for a table of shape {table.shape}")
+        return table.astype(np.float32) * scales.astype(np.float32)[:, None]
+    if table.dtype not in (np.float16, np.float32):
+        raise ValueError(f"table dtype {table.dtype} (expected int8, float16 or float32)")
+    return table.astype(np.float32)
