@@ -4,13 +4,22 @@ the file and the field, raised at load, never a crash deep inside the first rout
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Optional, TypeVar
+from typing import Annotated, Any, Literal, Optional, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ArtifactError
 
 Name = Field(min_length=1, max_length=512)
+
+
+def _distinct(models: list[str]) -> list[str]:
+    if len(set(models)) != len(models) or not all(models):
+        raise ValueError("model names must be distinct and non-empty")
+    return models
+
+
+ModelNames = Annotated[list[str], Field(min_length=1), AfterValidator(_distinct)]
 
 
 class _Strict(BaseModel):
@@ -61,16 +70,21 @@ class PredictorFile(_Strict):
 
     kind: str = Name
     params: dict[str, Any] = Field(default_factory=dict)
-    models: list[str] = Field(min_length=1)
+    models: ModelNames
     state: dict[str, Any] = Field(default_factory=dict)
     tensors_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
-    @field_validator("models")
-    @classmethod
-    def _distinct(cls, models: list[str]) -> list[str]:
-        if len(set(models)) != len(models) or not all(models):
-            raise ValueError("model names must be distinct and non-empty")
-        return models
+
+
+class QualityPredictorFile(_Strict):
+    """``predictor.json`` of an N-way router's quality predictor (one regressor per model)."""
+
+    kind: str = Name
+    params: dict[str, Any] = Field(default_factory=dict)
+    models: ModelNames
+    shared: dict[str, str] = Field(default_factory=dict)
+    tensors_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
 
 
 class ManifestFile(_Strict):

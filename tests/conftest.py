@@ -14,6 +14,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # the evaluation harness caches embeddings on disk: keep the tests' cache out of $HOME
 os.environ.setdefault("WINROUTE_CACHE", tempfile.mkdtemp(prefix="winroute-test-cache-"))
 
+try:  # hypothesis keeps example and unicode caches in ./.hypothesis unless told otherwise: not in the tree
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(tempfile.mkdtemp(prefix="winroute-test-hypothesis-"))
+except ImportError:  # pragma: no cover - the test extra installs hypothesis
+    pass
+
 REPO = Path(__file__).resolve().parents[1]
 
 

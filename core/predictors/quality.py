@@ -185,15 +185,18 @@ class QualityPredictor(ABC):
     @classmethod
     def load(cls, directory: str | Path) -> QualityPredictor:
         """Load whichever quality predictor ``directory`` holds (verified against its checksum)."""
+        from ..artifact_schema import QualityPredictorFile, validated
         from ..artifacts import read_json, read_tensors
         from . import QUALITY_PREDICTORS
 
         directory = Path(directory)
-        meta = read_json(directory / "predictor.json")
-        kind = meta.get("kind")
-        if kind not in QUALITY_PREDICTORS:
-            raise ArtifactError(f"{directory}/predictor.json names unknown quality predictor kind {kind!r}")
-        tensors = read_tensors(directory / "predictor.safetensors", meta.get("tensors_sha256"))
+        path = directory / "predictor.json"
+        raw = read_json(path)
+        kind = raw.get("kind")
+        if not isinstance(kind, str) or kind not in QUALITY_PREDICTORS:
+            raise ArtifactError(f"{directory}/predictor.json names unknown quality predictor kind {kind!r:.60}")
+        meta = validated(QualityPredictorFile, raw, path).model_dump()
+        tensors = read_tensors(directory / "predictor.safetensors", meta["tensors_sha256"])
         try:
             predictor = QUALITY_PREDICTORS[kind](**meta.get("params", {}))
             states: dict[str, dict[str, np.ndarray]] = {m: {} for m in meta["models"]}

@@ -164,7 +164,7 @@ def test_empty_after_decontamination_cli(env: Path, tmp_path: Path, capsys: pyte
 
 
 def test_router_that_scores_nan(env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], embedder) -> None:  # noqa: ANN001
-    """A saved router whose MF head is NaN: the harness names the router and the NaN count."""
+    """A saved router whose MF head is NaN is refused when it loads (issue 18), naming the file and tensor."""
     from core import MFPredictor, Router
     from core.features import FEATURE_NAMES
 
@@ -181,7 +181,7 @@ def test_router_that_scores_nan(env: Path, tmp_path: Path, capsys: pytest.Captur
     argv = ["evaluate", "--benchmark", "mt-bench", "--data-dir", str(env / "arena_bench_v1"), "--router", str(tmp_path / "nan")]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "nan" in err and "NaN scores" in err
+    assert "nan/predictor/predictor.safetensors: tensor 'head' holds NaN or infinite values" in err
 
 
 def test_report_script_writes_the_page(env: Path, tiny_recipe: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -314,6 +314,22 @@ def test_predictor_json_is_checked(artifact: Path, default_router, change, messa
         core.load_router(artifact, embedder=default_router.embedder)
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(models=d["models"][:1] * 2), "distinct"),
+        (lambda d: d.update(shared=["not", "a", "dict"]), "shared"),
+        (lambda d: d.update(params=None), "params"),
+    ],
+)
+def test_nway_artifacts_are_validated(tmp_path: Path, nway_router, change, message: str) -> None:  # noqa: ANN001
+    directory = nway_router.save(tmp_path / "nway")
+    core.load_router(directory, embedder=nway_router.embedder)
+    _edit_json(directory / "predictor" / "predictor.json", change)
+    with pytest.raises(ArtifactError, match=message):
+        core.load_router(directory, embedder=nway_router.embedder)
+
+
 def test_empty_reference_scores_fail_at_load(artifact: Path, default_router) -> None:  # noqa: ANN001
     from safetensors.numpy import load_file
 
