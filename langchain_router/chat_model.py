@@ -40,7 +40,10 @@ from core import (
 from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, child_models, fallback_order, is_nway, priced
 
 from . import children as delegate
-from .failures import describe, exhausted, note_interrupted, who
+from .default_route import DefaultRoute, decide_or_default
+from .failures import EmptyAnswerError, describe, exhausted, is_transient, note_interrupted, who
+from .profiles import common_profile
+from .timeouts import acall_with_timeout, call_with_timeout
 from .messages import decision_record, to_conversation
 from .records import StreamMarker, mark_result
 from .runnable import ROUTES, route_runnable
@@ -155,12 +158,23 @@ class RouterChatModel(BaseChatModel):
     """Passed to the chosen child as a call kwarg when set."""
     stop: list[str] | None = None
     """Default stop sequences."""
+    fallback_on: Optional[tuple[type[BaseException], ...]] = None
+    """Exception types that hand a call to another child (like ``with_fallbacks(exceptions_to_handle=...)``);
+    None: transient failures only (connection, timeout, rate limit, 5xx, empty answer), so that a
+    configuration or request error (a 404 for an unknown model, a bad request) is raised."""
+    timeout: Optional[float] = Field(default=None, gt=0)
+    """Seconds a child may take to answer (to its first chunk when streaming); a child over it
+    raises ``ChildTimeoutError`` (a transient failure: the call falls back). None: no limit."""
+    default_route: Optional[str] = None
+    """Route (or child name) for conversations with no user text to score (system-only,
+    image-only); None: such a call raises ``InvalidConversationError``."""
 
     _routes: tuple[str, ...] = PrivateAttr(default=ROUTES)
     _children: dict[str, BaseChatModel] = PrivateAttr(default_factory=dict)
     _labels: dict[str, str] = PrivateAttr(default_factory=dict)
     _aliases: dict[str, set[str]] = PrivateAttr(default_factory=dict)
     _nway: NWayRouter | None = PrivateAttr(default=None)
+    _default: DefaultRoute = PrivateAttr(default_factory=DefaultRoute)
 
     # -- construction ----------------------------------------------------------------------
     @model_validator(mode="before")
@@ -189,6 +203,13 @@ class RouterChatModel(BaseChatModel):
             self._resolve_nway(self.core)  # type: ignore[arg-type]
         else:
             self._resolve_pair()
+        if self.default_route is not None:
+            try:
+                self._default = DefaultRoute(self.resolve(self.default_route))
+            except UnknownModelError as exc:
+                raise ValueError(f"default_route: {exc}") from None
+        if self.profile is None:
+            self.profile = common_profile([child.profile for child in self._children.values()])
         return self
 
     def _resolve_pair(self) -> None:
@@ -391,7 +412,8 @@ class RouterChatModel(BaseChatModel):
         tools, tool_choice, tool_options = (kwargs.pop(k, None) for k in _TOOL_KWARGS)
         for key in _STRUCTURED_KWARGS:
             kwargs.pop(key, None)
-        spec = delegate.ToolSpec(list(tools), tool_choice, dict(tool_options or {})) if tools else None
+        # an empty tool list still carries options (create_agent binds response_format that way)
+        spec = delegate.ToolSpec(list(tools), tool_choice, dict(tool_options or {})) if tools or tool_options else None
         decision = self._decide(messages, forced, settings)
         return _Call(
             decision,
@@ -420,7 +442,7 @@ class RouterChatModel(BaseChatModel):
         if self._nway is not None:
             settings["models"] = list(self._routes)
         try:
-            decision = router.route(to_conversation(messages), **settings)
+            decision = decide_or_default(router, to_conversation(messages), settings, self._default)
         except InvalidConversationError as exc:
             hint = "model='strong' or model='weak'" if self._nway is None else "model=<a child's name>"
             raise InvalidConversationError(f"{exc}; pass {hint} to choose a child without routing") from exc
@@ -440,6 +462,7 @@ class RouterChatModel(BaseChatModel):
             child=self._labels[route],
             child_route=route,
             child_model=delegate.model_name(self._children[route]),
+            child_provider=delegate.provider(self._children[route]),
             forced=call.forced,
             fallback=bool(failures),
             fallback_from=self._labels[failures[0][0]] if failures else None,
@@ -447,8 +470,23 @@ class RouterChatModel(BaseChatModel):
         )
         return record
 
+    def _falls_back(self, exc: BaseException) -> bool:
+        return isinstance(exc, self.fallback_on) if self.fallback_on is not None else is_transient(exc)
+
+    def _what(self, route: str) -> str:
+        return who(route, self._labels[route])
+
     def _failed(self, route: str, candidates: list[str], exc: Exception, failures: list[tuple[str, Exception]]) -> None:
-        """Note a failing child; raise when no other child is left."""
+        """Note a failing child; raise when no other child is left, or when the failure is not one to fall back on."""
+        if len(candidates) > 1 and not self._falls_back(exc):
+            if hasattr(exc, "add_note"):
+                exc.add_note(
+                    f"winroute: {self._what(route)} failed with an error that is not transient; no fallback "
+                    "(set fallback_on=(...) to fall back on it)"
+                )
+            if failures:
+                raise exhausted([*failures, (route, exc)], self._labels)
+            raise exc
         failures.append((route, exc))
         if len(failures) >= len(candidates):
             raise exhausted(failures, self._labels)
@@ -471,8 +509,13 @@ class RouterChatModel(BaseChatModel):
         for route in candidates:
             try:
                 child, bound = delegate.bind_child(self._children[route], call.tools)
-                result = delegate.generate(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
-            except Exception as exc:  # noqa: BLE001 - any child failure may fall back
+                result = call_with_timeout(
+                    lambda: delegate.generate(child, messages, call.stop, run_manager, {**bound, **call.kwargs}),
+                    self.timeout,
+                    self._what(route),
+                )
+                _check_generations(result, self._what(route))
+            except Exception as exc:  # noqa: BLE001 - a child failure may fall back
                 self._failed(route, candidates, exc, failures)
                 continue
             return mark_result(result, self._record(call, route, failures))
@@ -490,7 +533,12 @@ class RouterChatModel(BaseChatModel):
         for route in candidates:
             try:
                 child, bound = delegate.bind_child(self._children[route], call.tools)
-                result = await delegate.agenerate(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
+                result = await acall_with_timeout(
+                    delegate.agenerate(child, messages, call.stop, run_manager, {**bound, **call.kwargs}),
+                    self.timeout,
+                    self._what(route),
+                )
+                _check_generations(result, self._what(route))
             except Exception as exc:  # noqa: BLE001
                 self._failed(route, candidates, exc, failures)
                 continue
@@ -510,9 +558,9 @@ class RouterChatModel(BaseChatModel):
             try:
                 child, bound = delegate.bind_child(self._children[route], call.tools)
                 stream = delegate.stream(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
-                first = next(stream, None)
+                first = call_with_timeout(lambda: next(stream, None), self.timeout, self._what(route))
                 if first is None:
-                    raise ValueError("the child model's stream ended without a chunk")
+                    raise EmptyAnswerError(f"{self._what(route)}: its stream ended without a chunk")
             except Exception as exc:  # noqa: BLE001 - nothing streamed yet: may fall back
                 self._failed(route, candidates, exc, failures)
                 continue
@@ -545,9 +593,9 @@ class RouterChatModel(BaseChatModel):
                 child, bound = delegate.bind_child(self._children[route], call.tools)
                 stream = delegate.astream(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
                 try:
-                    first = await stream.__anext__()
+                    first = await acall_with_timeout(stream.__anext__(), self.timeout, self._what(route))
                 except StopAsyncIteration:
-                    raise ValueError("the child model's stream ended without a chunk") from None
+                    raise EmptyAnswerError(f"{self._what(route)}: its stream ended without a chunk") from None
             except Exception as exc:  # noqa: BLE001
                 self._failed(route, candidates, exc, failures)
                 continue
@@ -582,7 +630,7 @@ class RouterChatModel(BaseChatModel):
         to the child's ``bind_tools`` as given, so each child formats them its own way.
         """
         bound: dict[str, Any] = {"tools": list(tools)}
-        for key in _STRUCTURED_KWARGS:
+        for key in (*_STRUCTURED_KWARGS, *_SETTINGS, "model"):  # the router's own kwargs stay with it
             if key in kwargs:
                 bound[key] = kwargs.pop(key)
         if tool_choice is not None:
@@ -691,3 +739,9 @@ class RouterChatModel(BaseChatModel):
     def get_token_ids(self, text: str) -> list[int]:
         """Tokenised by the strong child; N-way: the first child."""
         return self._children[self._routes[0]].get_token_ids(text)
+
+
+def _check_generations(result: ChatResult, what: str) -> None:
+    """A child's result with no generation is an empty answer (may fall back), not an IndexError later."""
+    if not result.generations:
+        raise EmptyAnswerError(f"{what} returned no generations")

@@ -14,8 +14,8 @@ from pydantic import Field
 from langchain_router import FakeToolChatModel
 
 
-class ChildError(RuntimeError):
-    """What a failing fake child raises."""
+class ChildError(ConnectionError):
+    """What a failing fake child raises: a connection failure, which is transient (falls back)."""
 
 
 class FailingChatModel(FakeToolChatModel):
