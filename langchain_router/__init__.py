@@ -19,7 +19,7 @@ from core import default_router
 
 from .chat_model import RouterChatModel
 from .decision_model import WinrouteChoiceAnswer, WinrouteDecisionModel, WinrouteNoulAnswer
-from .failures import ChildTimeoutError, EmptyAnswerError
+from core.child_calls import ChildTimeoutError, EmptyAnswerError
 from .fakes import FakeToolChatModel
 from .messages import ROUTER_KEY, input_to_conversation, router_record, to_conversation
 from .runnable import RouteKey, route_runnable

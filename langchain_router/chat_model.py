@@ -37,14 +37,14 @@ from core import (
     load_router,
     routing_input,
 )
+from core.child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient
 from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, child_models, fallback_order, is_nway, priced
 
 from . import children as delegate
 from .default_route import DefaultRoute, decide_or_default
-from .failures import EmptyAnswerError, describe, exhausted, is_transient, note_interrupted, who
-from .profiles import common_profile
-from .timeouts import acall_with_timeout, call_with_timeout
+from .failures import describe, exhausted, note_interrupted, who
 from .messages import decision_record, to_conversation
+from .profiles import common_profile
 from .records import StreamMarker, mark_result
 from .runnable import ROUTES, route_runnable
 

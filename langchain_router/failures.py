@@ -40,39 +40,3 @@ def note_interrupted(exc: Exception, route: str, label: str, delivered: int) -> 
         "no fallback, since part of its answer was already delivered",
     )
 
-
-class EmptyAnswerError(RuntimeError):
-    """A child answered with nothing: no generation, or a stream without a chunk."""
-
-
-class ChildTimeoutError(TimeoutError):
-    """A child did not answer (or start streaming) within the router's ``timeout``."""
-
-
-_TRANSIENT_STATUS = frozenset({408, 409, 425, 429})
-
-
-def _status(exc: BaseException) -> int | None:
-    for holder in (exc, getattr(exc, "response", None)):
-        code = getattr(holder, "status_code", None) if holder is not None else None
-        if isinstance(code, int):
-            return code
-    return None
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether a child's failure is worth retrying on another child.
-
-    Transient: connection errors, timeouts, rate limits and server errors (HTTP 408, 409, 425,
-    429, 5xx; openai's ``APIConnectionError`` / ``APITimeoutError`` / ``RateLimitError`` /
-    ``InternalServerError`` and httpx's transport errors are such), and empty answers.
-    Everything else (HTTP 4xx such as a 404 for an unknown model, bad requests, parsing
-    errors, programming errors) is a configuration or request error and is raised.
-    """
-    if isinstance(exc, (ConnectionError, TimeoutError, EmptyAnswerError)):
-        return True
-    status = _status(exc)
-    if status is not None:
-        return status in _TRANSIENT_STATUS or status >= 500
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    return bool(names & {"APIConnectionError", "APITimeoutError", "TransportError", "TimeoutException"})

@@ -32,6 +32,7 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM, ToolSelection
 
 from core import Conversation, ModelSpec, NWayRouter, RouteDecision, Router, load_router
+from core.child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout
 from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, fallback_order, is_nway, priced
 
 from .events import RouteFallbackEvent, dispatcher
@@ -95,6 +96,10 @@ class RouterLLM(FunctionCallingLLM):
         default=None, description="N-way: route to the cheapest child predicted to reach this quality"
     )
     fallback: bool = Field(default=True, description="retry on another child when the chosen one raises")
+    timeout: Optional[float] = Field(
+        default=None, gt=0,
+        description="seconds a child may take to answer (to its first chunk when streaming); None: no limit",
+    )
 
     _children: Dict[str, LLM] = PrivateAttr(default_factory=dict)
     _routes: Dict[str, str] = PrivateAttr(default_factory=dict)
@@ -280,7 +285,7 @@ class RouterLLM(FunctionCallingLLM):
         candidates, failures = self._candidates(decision, chosen), []
         for i, name in enumerate(candidates):
             try:
-                result = call(self._children[name])
+                result = call_with_timeout(lambda: call(self._children[name]), self.timeout, f"child {name!r}")
             except Exception as exc:  # noqa: BLE001 - any child failure may fall back
                 self._failed(decision, candidates, i, exc, failures)
                 continue
@@ -293,7 +298,7 @@ class RouterLLM(FunctionCallingLLM):
         candidates, failures = self._candidates(decision, chosen), []
         for i, name in enumerate(candidates):
             try:
-                result = await call(self._children[name])
+                result = await acall_with_timeout(call(self._children[name]), self.timeout, f"child {name!r}")
             except Exception as exc:  # noqa: BLE001
                 self._failed(decision, candidates, i, exc, failures)
                 continue
@@ -309,18 +314,23 @@ class RouterLLM(FunctionCallingLLM):
         def gen() -> Iterator[R]:
             failures: list = []
             for i, name in enumerate(candidates):
+                what = f"child {name!r}"
                 try:
-                    stream = iter(start(self._children[name]))
-                    first = next(stream)
-                except StopIteration:
-                    return
-                except Exception as exc:  # noqa: BLE001
+                    stream, first = call_with_timeout(lambda: _first(start(self._children[name]), what), self.timeout, what)
+                except Exception as exc:  # noqa: BLE001 - nothing streamed yet: may fall back
                     self._failed(decision, candidates, i, exc, failures)
                     continue
                 record = self._record(decision, name, failures)
-                yield mark(first, record)
-                for chunk in stream:
-                    yield mark(chunk, record)
+                delivered = 0
+                try:
+                    yield mark(first, record)
+                    delivered += 1
+                    for chunk in stream:
+                        yield mark(chunk, record)
+                        delivered += 1
+                except Exception as exc:
+                    _note_interrupted(exc, name, delivered)
+                    raise
                 return
 
         return gen()
@@ -337,18 +347,23 @@ class RouterLLM(FunctionCallingLLM):
         async def gen() -> AsyncIterator[R]:
             failures: list = []
             for i, name in enumerate(candidates):
+                what = f"child {name!r}"
                 try:
-                    stream = await start(self._children[name])
-                    first = await stream.__anext__()
-                except StopAsyncIteration:
-                    return
-                except Exception as exc:  # noqa: BLE001
+                    stream, first = await acall_with_timeout(_afirst(start(self._children[name]), what), self.timeout, what)
+                except Exception as exc:  # noqa: BLE001 - nothing streamed yet: may fall back
                     self._failed(decision, candidates, i, exc, failures)
                     continue
                 record = self._record(decision, name, failures)
-                yield mark(first, record)
-                async for chunk in stream:
-                    yield mark(chunk, record)
+                delivered = 0
+                try:
+                    yield mark(first, record)
+                    delivered += 1
+                    async for chunk in stream:
+                        yield mark(chunk, record)
+                        delivered += 1
+                except Exception as exc:
+                    _note_interrupted(exc, name, delivered)
+                    raise
                 return
 
         return gen()
@@ -519,6 +534,30 @@ def _mark_chat(response: ChatResponse, record: dict[str, Any]) -> ChatResponse:
 def _mark_completion(response: CompletionResponse, record: dict[str, Any]) -> CompletionResponse:
     response.additional_kwargs = {**(response.additional_kwargs or {}), ROUTER_KEY: dict(record)}
     return response
+
+
+def _first(stream: Any, what: str) -> tuple[Iterator[Any], Any]:
+    """A child's stream and its first chunk; an empty stream is an ``EmptyAnswerError`` (may fall back)."""
+    iterator = iter(stream)
+    for first in iterator:
+        return iterator, first
+    raise EmptyAnswerError(f"{what}: its stream ended without a chunk")
+
+
+async def _afirst(start: Awaitable[Any], what: str) -> tuple[AsyncIterator[Any], Any]:
+    stream = await start
+    async for first in stream:
+        return stream, first
+    raise EmptyAnswerError(f"{what}: its stream ended without a chunk")
+
+
+def _note_interrupted(exc: BaseException, name: str, delivered: int) -> None:
+    """Say which child failed mid-stream (no fallback: part of its answer was delivered)."""
+    if hasattr(exc, "add_note"):
+        exc.add_note(
+            f"winroute: child {name!r} failed after {delivered} chunk(s) had been streamed; "
+            "no fallback, since part of its answer was already delivered"
+        )
 
 
 def _describe(exc: BaseException, limit: int = 500) -> str:
