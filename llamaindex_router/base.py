@@ -26,6 +26,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
 )
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
+from llama_index.core.callbacks import CallbackManager
 from llama_index.core.constants import DEFAULT_NUM_OUTPUTS
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
@@ -269,6 +270,23 @@ class RouterLLM(FunctionCallingLLM):
             )
         )
 
+    def _quiet(self, name: str) -> LLM:
+        """The child to call, without the callback handlers the router shares with it.
+
+        The router fires one LLM event pair per call (with the child's response and usage);
+        a child sharing a handler with it (``Settings.callback_manager`` set before both were
+        built, e.g. a ``TokenCountingHandler``) would fire a second and count tokens twice. Such
+        a child is called as a shallow copy whose callback manager keeps only its own handlers.
+        """
+        child = self._children[name]
+        mine = self.callback_manager.handlers if self.callback_manager is not None else []
+        theirs = child.callback_manager.handlers if child.callback_manager is not None else []
+        if not any(h in mine for h in theirs):
+            return child
+        manager = CallbackManager()
+        manager.handlers = [h for h in theirs if h not in mine]  # CallbackManager([]) would take the global ones
+        return child.model_copy(update={"callback_manager": manager})
+
     def _record(self, decision: RouteDecision, child: str, failures: list) -> dict[str, Any]:
         record = decision_record(decision)
         record.update(
@@ -285,7 +303,7 @@ class RouterLLM(FunctionCallingLLM):
         candidates, failures = self._candidates(decision, chosen), []
         for i, name in enumerate(candidates):
             try:
-                result = call_with_timeout(lambda: call(self._children[name]), self.timeout, f"child {name!r}")
+                result = call_with_timeout(lambda: call(self._quiet(name)), self.timeout, f"child {name!r}")
             except Exception as exc:  # noqa: BLE001 - any child failure may fall back
                 self._failed(decision, candidates, i, exc, failures)
                 continue
@@ -298,7 +316,7 @@ class RouterLLM(FunctionCallingLLM):
         candidates, failures = self._candidates(decision, chosen), []
         for i, name in enumerate(candidates):
             try:
-                result = await acall_with_timeout(call(self._children[name]), self.timeout, f"child {name!r}")
+                result = await acall_with_timeout(call(self._quiet(name)), self.timeout, f"child {name!r}")
             except Exception as exc:  # noqa: BLE001
                 self._failed(decision, candidates, i, exc, failures)
                 continue
@@ -316,7 +334,7 @@ class RouterLLM(FunctionCallingLLM):
             for i, name in enumerate(candidates):
                 what = f"child {name!r}"
                 try:
-                    stream, first = call_with_timeout(lambda: _first(start(self._children[name]), what), self.timeout, what)
+                    stream, first = call_with_timeout(lambda: _first(start(self._quiet(name)), what), self.timeout, what)
                 except Exception as exc:  # noqa: BLE001 - nothing streamed yet: may fall back
                     self._failed(decision, candidates, i, exc, failures)
                     continue
@@ -349,7 +367,7 @@ class RouterLLM(FunctionCallingLLM):
             for i, name in enumerate(candidates):
                 what = f"child {name!r}"
                 try:
-                    stream, first = await acall_with_timeout(_afirst(start(self._children[name]), what), self.timeout, what)
+                    stream, first = await acall_with_timeout(_afirst(start(self._quiet(name)), what), self.timeout, what)
                 except Exception as exc:  # noqa: BLE001 - nothing streamed yet: may fall back
                     self._failed(decision, candidates, i, exc, failures)
                     continue
