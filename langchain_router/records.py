@@ -19,6 +19,7 @@ def mark_result(result: ChatResult, record: dict[str, Any]) -> ChatResult:
         metadata = {**message.response_metadata, ROUTER_KEY: dict(record)}
         if not any("model_name" in (d or {}) for d in (metadata, generation.generation_info, result.llm_output)):
             metadata["model_name"] = label
+        metadata.setdefault("model_provider", record["child_provider"])
         generations.append(
             ChatGeneration(
                 message=message.model_copy(update={"response_metadata": metadata}),
@@ -56,6 +57,7 @@ class StreamMarker:
             self.named = True
         if self.first:
             metadata[ROUTER_KEY] = dict(self.record)
+            metadata.setdefault("model_provider", self.record["child_provider"])
             self.first = False
         if getattr(message, "chunk_position", None) == "last" and not self.named:
             metadata["model_name"] = self.label

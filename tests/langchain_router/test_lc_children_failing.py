@@ -90,3 +90,14 @@ def test_profile_is_what_every_child_supports(default_router) -> None:
     profile = RouterChatModel(strong=strong, weak=weak, core=default_router).profile
     assert profile == {"max_input_tokens": 8000, "tool_calling": True, "structured_output": False}
     assert RouterChatModel(strong=strong, weak=FakeToolChatModel(), core=default_router).profile is None
+
+
+def test_record_names_the_child_and_the_router_models_apart(default_router) -> None:
+    strong, weak = FakeToolChatModel(model_name="local-strong"), FakeToolChatModel(model_name="local-weak")
+    message = RouterChatModel(strong=strong, weak=weak, core=default_router, threshold=1.0).invoke(PROMPT)
+    record = router_record(message)
+    assert record["child"] == record["child_model"] == "local-weak" and record["child_route"] == "weak"
+    assert record["child_provider"] == "fake" and message.response_metadata["model_provider"] == "fake"
+    assert record["router_model"] == default_router.weak and "model" not in record
+    assert set(record["router_scores"]) == {default_router.strong, default_router.weak}
+    assert not {"qualities", "costs", "utilities", "scores"} & set(record)  # no empty N-way fields

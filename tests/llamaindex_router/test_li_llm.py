@@ -122,7 +122,7 @@ async def test_eight_variants(llm, routes, prompt, child, words):
     def check(obj, text):
         record = obj.additional_kwargs[ROUTER_KEY]
         assert record["child"] == child and record["route"] == child and record["fallback"] is False
-        assert record["model"] == (STRONG_MODEL if child == "strong" else WEAK_MODEL)
+        assert record["router_model"] == (STRONG_MODEL if child == "strong" else WEAK_MODEL)
         assert text.split() == ["text"] * words
 
     msgs = [user(prompt)]

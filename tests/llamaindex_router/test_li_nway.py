@@ -116,7 +116,7 @@ async def test_routes_to_the_model_the_router_picks(llm, nway_router, routes, pr
     responses = [llm.complete(prompt), await llm.acomplete(prompt), llm.chat([user(prompt)])]
     for response in responses:
         record = router_record(response)
-        assert record["model"] == record["route"] == record["child"] == record["child_route"] == expected.model
+        assert record["router_model"] == record["route"] == record["child"] == record["child_route"] == expected.model
         for key in ("qualities", "costs", "utilities"):
             assert set(record[key]) == set(NWAY_CHILDREN)
             assert record[key] == pytest.approx(dict(getattr(expected, key)))
