@@ -190,6 +190,19 @@ class RouterChatModel(BaseChatModel):
                     data[field] = data.pop(alias)
         return data
 
+    @field_validator("strong", "weak", mode="before")
+    @classmethod
+    def _init_child(cls, value: Any) -> Any:
+        """A string child is a model for ``init_chat_model`` (``"openai:gpt-4o"``)."""
+        return _init_chat_model(value) if isinstance(value, str) else value
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _init_children(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: _init_chat_model(v) if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
     @field_validator("core", mode="before")
     @classmethod
     def _load_core(cls, value: Any) -> Any:
@@ -745,3 +758,15 @@ def _check_generations(result: ChatResult, what: str) -> None:
     """A child's result with no generation is an empty answer (may fall back), not an IndexError later."""
     if not result.generations:
         raise EmptyAnswerError(f"{what} returned no generations")
+
+
+def _init_chat_model(spec: str) -> BaseChatModel:
+    """``init_chat_model(spec)`` (the ``langchain`` package), with a clear error when it is missing."""
+    try:
+        from langchain.chat_models import init_chat_model
+    except ImportError as exc:  # pragma: no cover - the langchain extra installs it
+        raise ImportError(
+            f"a child given as a string ({spec!r}) is built with langchain's init_chat_model: "
+            'pip install "winroute[langchain]"'
+        ) from exc
+    return init_chat_model(spec)

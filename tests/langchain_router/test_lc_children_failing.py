@@ -101,3 +101,17 @@ def test_record_names_the_child_and_the_router_models_apart(default_router) -> N
     assert record["router_model"] == default_router.weak and "model" not in record
     assert set(record["router_scores"]) == {default_router.strong, default_router.weak}
     assert not {"qualities", "costs", "utilities", "scores"} & set(record)  # no empty N-way fields
+
+
+def test_children_as_init_chat_model_strings(default_router, monkeypatch) -> None:
+    """Strings build the children with init_chat_model (no request is made here)."""
+    from langchain_openai import ChatOpenAI
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-used")
+    llm = RouterChatModel(strong="openai:gpt-4o", weak="openai:gpt-4o-mini", core=default_router)
+    assert isinstance(llm.strong, ChatOpenAI) and llm.strong.model_name == "gpt-4o"
+    assert llm.resolve("gpt-4o-mini") == "weak"
+    keyed = RouterChatModel(models={"strong": "openai:gpt-4o", "weak": "openai:gpt-4o-mini"}, core=default_router)
+    assert keyed.resolve("gpt-4o") == "strong"
+    with pytest.raises(ValueError, match="provider"):
+        RouterChatModel(strong="no-such-provider:model-x", weak="openai:gpt-4o-mini", core=default_router)
