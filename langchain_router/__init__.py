@@ -23,6 +23,7 @@ from core.child_calls import ChildTimeoutError, EmptyAnswerError
 from .fakes import FakeToolChatModel
 from .messages import ROUTER_KEY, input_to_conversation, router_record, to_conversation
 from .runnable import RouteKey, route_runnable
+from .stats import RouteStats, collect_route_stats
 
 __all__ = [
     "ROUTER_KEY",
@@ -34,8 +35,10 @@ __all__ = [
     "WinrouteNoulAnswer",
     "FakeToolChatModel",
     "RouteKey",
+    "RouteStats",
     "RouterChatModel",
     "default_router",
+    "collect_route_stats",
     "input_to_conversation",
     "route_runnable",
     "router_record",
