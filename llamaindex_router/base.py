@@ -37,6 +37,7 @@ from core.child_calls import EmptyAnswerError, acall_with_timeout, call_with_tim
 from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, fallback_order, is_nway, priced
 
 from .events import RouteFallbackEvent, dispatcher
+from .question import routing_question
 from .messages import ROUTER_KEY, decision_record, has_tool_calls, router_record, strip_router_metadata, to_conversation
 from .routing import adecide, decide, default_router, emit_decision, match_names, pick
 
@@ -235,11 +236,11 @@ class RouterLLM(FunctionCallingLLM):
         return settings, rest
 
     def _route(self, conversation: Conversation, settings: Dict[str, Any]) -> tuple[RouteDecision, str]:
-        decision = decide(self.router, conversation, **settings)
+        decision = decide(self.router, routing_question() or conversation, **settings)
         return decision, self._announce(decision)
 
     async def _aroute(self, conversation: Conversation, settings: Dict[str, Any]) -> tuple[RouteDecision, str]:
-        decision = await adecide(self.router, conversation, **settings)
+        decision = await adecide(self.router, routing_question() or conversation, **settings)
         return decision, self._announce(decision)
 
     def _announce(self, decision: RouteDecision) -> str:
