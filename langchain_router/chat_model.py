@@ -47,6 +47,7 @@ from .messages import decision_record, to_conversation
 from .profiles import common_profile
 from .records import StreamMarker, mark_result
 from .runnable import ROUTES, route_runnable
+from .structured import STRUCTURED_KEY, split_structured, structured_runnable
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class _Call:
     stop: list[str] | None
     kwargs: dict[str, Any]
     tools: delegate.ToolSpec | None
+    structured: Mapping[str, dict[str, Any]] | None = None
 
 
 class RouterChatModel(BaseChatModel):
@@ -423,6 +425,7 @@ class RouterChatModel(BaseChatModel):
         forced = kwargs.pop("model", None)
         settings = {k: kwargs.pop(k, None) for k in _SETTINGS}
         tools, tool_choice, tool_options = (kwargs.pop(k, None) for k in _TOOL_KWARGS)
+        structured = kwargs.pop(STRUCTURED_KEY, None)
         for key in _STRUCTURED_KWARGS:
             kwargs.pop(key, None)
         # an empty tool list still carries options (create_agent binds response_format that way)
@@ -434,6 +437,7 @@ class RouterChatModel(BaseChatModel):
             stop if stop is not None else self.stop,
             {**self._default_kwargs(), **kwargs},
             spec,
+            structured,
         )
 
     def _settings(self, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -465,6 +469,13 @@ class RouterChatModel(BaseChatModel):
                 f"children: {self._describe()}"
             )
         return decision
+
+    def _bind(self, route: str, call: _Call) -> tuple[BaseChatModel, dict[str, Any]]:
+        """The child to call and the kwargs its tool / structured-output binding would pass."""
+        child, bound = delegate.bind_child(self._children[route], call.tools)
+        if call.structured is not None:
+            bound = {**bound, **call.structured[route]}
+        return child, bound
 
     def _candidates(self, call: _Call) -> list[str]:
         return fallback_order(call.decision, self._routes) if self.fallback else [call.decision.route]
@@ -521,7 +532,7 @@ class RouterChatModel(BaseChatModel):
         candidates, failures = self._candidates(call), []
         for route in candidates:
             try:
-                child, bound = delegate.bind_child(self._children[route], call.tools)
+                child, bound = self._bind(route, call)
                 result = call_with_timeout(
                     lambda: delegate.generate(child, messages, call.stop, run_manager, {**bound, **call.kwargs}),
                     self.timeout,
@@ -545,7 +556,7 @@ class RouterChatModel(BaseChatModel):
         candidates, failures = self._candidates(call), []
         for route in candidates:
             try:
-                child, bound = delegate.bind_child(self._children[route], call.tools)
+                child, bound = self._bind(route, call)
                 result = await acall_with_timeout(
                     delegate.agenerate(child, messages, call.stop, run_manager, {**bound, **call.kwargs}),
                     self.timeout,
@@ -569,7 +580,7 @@ class RouterChatModel(BaseChatModel):
         candidates, failures = self._candidates(call), []
         for route in candidates:
             try:
-                child, bound = delegate.bind_child(self._children[route], call.tools)
+                child, bound = self._bind(route, call)
                 stream = delegate.stream(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
                 first = call_with_timeout(lambda: next(stream, None), self.timeout, self._what(route))
                 if first is None:
@@ -603,7 +614,7 @@ class RouterChatModel(BaseChatModel):
         candidates, failures = self._candidates(call), []
         for route in candidates:
             try:
-                child, bound = delegate.bind_child(self._children[route], call.tools)
+                child, bound = self._bind(route, call)
                 stream = delegate.astream(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
                 try:
                     first = await acall_with_timeout(stream.__anext__(), self.timeout, self._what(route))
@@ -653,22 +664,27 @@ class RouterChatModel(BaseChatModel):
         return self.bind(**bound)
 
     def with_structured_output(
-        self, schema: dict[str, Any] | type, *, include_raw: bool = False, **kwargs: Any
+        self,
+        schema: dict[str, Any] | type,
+        *,
+        include_raw: bool = False,
+        method: str = "json_schema",
+        **kwargs: Any,
     ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
-        """Structured output: by tool calling through the router (default), or per child.
+        """Structured output in one routed call, each child formatting it its own way.
 
-        With ``method`` unset or ``"function_calling"`` the base implementation binds the
-        schema as a tool on the router (one run, routing record on the raw message). Any
-        other ``method`` (``"json_schema"``, ``"json_mode"``...) uses each child's own
-        ``with_structured_output`` behind ``as_runnable``, which routes the input once.
+        ``method`` defaults to ``"json_schema"`` (as ``ChatOpenAI``'s); each child gets what its
+        own ``with_structured_output(schema, method=method, **kwargs)`` would bind (a child
+        without that method, e.g. one with only tool calling, does what it does for it), and
+        the answer is parsed by the parser of the child that gave it. A parsing error is
+        raised (with ``include_raw``: returned under ``parsing_error``), never retried on
+        another child; the raw message carries the routing record.
         """
-        if kwargs.get("method") in (None, "function_calling"):
-            return super().with_structured_output(schema, include_raw=include_raw, **kwargs)
-        per_child = {
-            route: child.with_structured_output(schema, include_raw=include_raw, **kwargs)
-            for route, child in self._children.items()
+        per_route = {
+            route: split_structured(child, schema, method, kwargs) for route, child in self._children.items()
         }
-        return self.as_runnable(per_child)
+        tracing = {"kwargs": {"method": method, **kwargs}, "schema": schema}
+        return structured_runnable(self, per_route, include_raw=include_raw, tracing=tracing)
 
     def as_runnable(
         self,

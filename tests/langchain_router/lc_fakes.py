@@ -143,3 +143,24 @@ class StatusFailingChatModel(FakeToolChatModel):
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
                   **kwargs: Any) -> ChatResult:
         raise StatusError(self.status_code)
+
+
+class JsonModeChatModel(FakeToolChatModel):
+    """Structured output by JSON mode, as ChatOpenAI's json_schema/json_mode: a ``response_format``
+    binding and a parser of the message text. Answers ``reply`` whatever it is asked."""
+
+    reply: str = '{"x": 1}'
+
+    def with_structured_output(self, schema: Any, *, include_raw: bool = False, method: str = "json_schema",
+                               **kwargs: Any) -> Any:
+        from langchain_core.output_parsers import PydanticOutputParser
+
+        return self.bind(response_format={"type": "json_object", "method": method}) | PydanticOutputParser(pydantic_object=schema)
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
+                  **kwargs: Any) -> ChatResult:
+        from langchain_core.messages import AIMessage
+        from langchain_core.outputs import ChatGeneration
+
+        self.calls.append({"response_format": kwargs.get("response_format")})
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(self.reply))])
