@@ -45,7 +45,7 @@ from .default_route import DefaultRoute, decide_or_default
 from .failures import describe, exhausted, note_interrupted, who
 from .messages import decision_record, to_conversation
 from .profiles import common_profile
-from .records import StreamMarker, mark_result
+from .records import StreamMarker, mark_result, trace_child
 from .runnable import ROUTES, route_runnable
 from .structured import STRUCTURED_KEY, split_structured, structured_runnable
 
@@ -542,7 +542,7 @@ class RouterChatModel(BaseChatModel):
             except Exception as exc:  # noqa: BLE001 - a child failure may fall back
                 self._failed(route, candidates, exc, failures)
                 continue
-            return mark_result(result, self._record(call, route, failures))
+            return mark_result(result, trace_child(run_manager, self._record(call, route, failures)))
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _agenerate(
@@ -566,7 +566,7 @@ class RouterChatModel(BaseChatModel):
             except Exception as exc:  # noqa: BLE001
                 self._failed(route, candidates, exc, failures)
                 continue
-            return mark_result(result, self._record(call, route, failures))
+            return mark_result(result, trace_child(run_manager, self._record(call, route, failures)))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _stream(
@@ -588,7 +588,7 @@ class RouterChatModel(BaseChatModel):
             except Exception as exc:  # noqa: BLE001 - nothing streamed yet: may fall back
                 self._failed(route, candidates, exc, failures)
                 continue
-            marker = StreamMarker(self._record(call, route, failures), self._labels[route])
+            marker = StreamMarker(trace_child(run_manager, self._record(call, route, failures)), self._labels[route])
             delivered = 0
             try:
                 for chunk in itertools.chain([first], stream):
@@ -623,7 +623,7 @@ class RouterChatModel(BaseChatModel):
             except Exception as exc:  # noqa: BLE001
                 self._failed(route, candidates, exc, failures)
                 continue
-            marker = StreamMarker(self._record(call, route, failures), self._labels[route])
+            marker = StreamMarker(trace_child(run_manager, self._record(call, route, failures)), self._labels[route])
             delivered = 0
             try:
                 yield marker.mark(first)

@@ -29,6 +29,32 @@ def mark_result(result: ChatResult, record: dict[str, Any]) -> ChatResult:
     return ChatResult(generations=generations, llm_output=result.llm_output)
 
 
+def trace_child(run_manager: Any, record: dict[str, Any]) -> dict[str, Any]:
+    """Name the answering child in the router's run metadata, for tracers (LangSmith among them).
+
+    The run starts before the router has decided, as ``ls_provider="winroute"``; once a child
+    answers, ``ls_provider`` / ``ls_model_name`` become the child's (so that a tracer prices the
+    run as the model that ran) and ``winroute_route`` / ``winroute_router`` keep the router's
+    view. Returns ``record``. langchain-core 1.8 hands ``_stream`` no run manager: a streamed
+    call carries the record on its first chunk only.
+    """
+    if run_manager is None:
+        return record
+    update = {
+        "ls_provider": record["child_provider"],
+        "ls_model_name": record["child_model"],
+        "winroute_child": record["child"],
+        "winroute_route": record["child_route"],
+        "winroute_router": record.get("router"),
+    }
+    for handler in (*run_manager.handlers, *run_manager.inheritable_handlers):
+        run_map = getattr(handler, "run_map", None)
+        run = run_map.get(str(run_manager.run_id)) if isinstance(run_map, dict) else None
+        if run is not None and isinstance(getattr(run, "extra", None), dict):
+            run.extra.setdefault("metadata", {}).update(update)
+    return record
+
+
 class StreamMarker:
     """Puts the routing record on the first chunk and ``model_name`` on exactly one chunk.
 

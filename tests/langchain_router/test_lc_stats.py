@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from langchain_core.messages import HumanMessage
+from langchain_core.tracers.base import BaseTracer
 from lc_fakes import FailingChatModel
 
 from langchain_router import FakeToolChatModel, RouterChatModel, RouteStats, collect_route_stats
@@ -41,3 +42,33 @@ def test_route_stats_as_a_callback_ignores_other_models(default_router) -> None:
     llm.invoke([HumanMessage(EASY)], config={"callbacks": [stats]})
     plain.invoke(EASY, config={"callbacks": [stats]})
     assert stats.calls == 1 and stats.unpriced_calls == 1 and stats.estimated_cost == 0.0
+
+
+class _Runs(BaseTracer):
+    """A tracer keeping every finished run (as LangSmith's tracer would send it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.finished: list = []
+
+    def _persist_run(self, run) -> None:  # noqa: ANN001
+        self.finished.append(run)
+
+    def _on_llm_end(self, run) -> None:  # noqa: ANN001
+        self.finished.append(run)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+async def test_run_metadata_names_the_child(default_router, asynchronous: bool) -> None:
+    """invoke / ainvoke name the child in the run's metadata (langchain-core 1.8 hands ``_stream`` no run
+    manager, so a streamed call carries the record on its first chunk only)."""
+    llm = RouterChatModel(strong=FakeToolChatModel(model_name="s"), weak=FakeToolChatModel(model_name="w"),
+                          core=default_router, threshold=1.0)
+    tracer = _Runs()
+    if asynchronous:
+        await llm.ainvoke(EASY, config={"callbacks": [tracer]})
+    else:
+        llm.invoke(EASY, config={"callbacks": [tracer]})
+    metadata = tracer.finished[0].extra["metadata"]
+    assert metadata["ls_provider"] == "fake" and metadata["ls_model_name"] == "w"
+    assert metadata["winroute_route"] == "weak" and metadata["winroute_child"] == "w"
