@@ -33,7 +33,7 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM, ToolSelection
 
 from core import Conversation, ModelSpec, NWayRouter, RouteDecision, Router, load_router
-from core.child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout
+from core.child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient
 from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, fallback_order, is_nway, priced
 
 from .events import RouteFallbackEvent, dispatcher
@@ -98,6 +98,11 @@ class RouterLLM(FunctionCallingLLM):
         default=None, description="N-way: route to the cheapest child predicted to reach this quality"
     )
     fallback: bool = Field(default=True, description="retry on another child when the chosen one raises")
+    fallback_on: Optional[Tuple[type, ...]] = Field(
+        default=None, exclude=True,
+        description="exception types that fall back (like with_fallbacks(exceptions_to_handle=...)); "
+        "None: transient failures only (connection, timeout, rate limit, 5xx, empty answer)",
+    )
     timeout: Optional[float] = Field(
         default=None, gt=0,
         description="seconds a child may take to answer (to its first chunk when streaming); None: no limit",
@@ -258,7 +263,16 @@ class RouterLLM(FunctionCallingLLM):
     def _failed(
         self, decision: RouteDecision, candidates: list[str], i: int, exc: Exception, failures: list
     ) -> None:
-        """Note a failing child; re-raise when no other child is left to try."""
+        """Note a failing child; re-raise when no other child is left to try, or when the failure is not
+        one to fall back on (by default only transient ones are: ``core.child_calls.is_transient``)."""
+        transient = isinstance(exc, self.fallback_on) if self.fallback_on is not None else is_transient(exc)
+        if not transient and i + 1 < len(candidates):
+            if hasattr(exc, "add_note"):
+                exc.add_note(
+                    f"winroute: child {candidates[i]!r} failed with an error that is not transient; no fallback "
+                    "(set fallback_on=(...) to fall back on it)"
+                )
+            raise _exhausted([*failures, (candidates[i], exc)])
         failures.append((candidates[i], exc))
         if i + 1 >= len(candidates):
             raise _exhausted(failures)

@@ -92,7 +92,7 @@ class FailingLLM(MockFunctionCallingLLM):
     """Every call raises; streams raise on the first ``next`` (like a real client), not at call time."""
 
     def _boom(self) -> None:
-        raise RuntimeError("provider down")
+        raise ConnectionError("provider down")  # transient: the router falls back
 
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         self._boom()

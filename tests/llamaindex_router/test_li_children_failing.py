@@ -64,3 +64,23 @@ def test_mid_stream_failure_names_the_child(kw_router):
     with pytest.raises(RuntimeError, match="mid-stream") as info:
         next(stream)
     assert any("child 'strong' failed after 1 chunk(s)" in note for note in info.value.__notes__)
+
+
+class _NotFound(Exception):
+    status_code = 404
+
+
+class _WrongModelLLM(MockLLM):
+    """A child configured with a model name the server does not know (HTTP 404)."""
+
+    def complete(self, prompt: str, formatted: bool = False, **kwargs):  # type: ignore[override]
+        raise _NotFound("The model `gpt-typo` does not exist")
+
+
+def test_configuration_errors_are_raised_not_hidden(kw_router):
+    weak = MockLLM()
+    with pytest.raises(_NotFound) as info:
+        RouterLLM(strong=_WrongModelLLM(), weak=weak, core=kw_router).complete(HARD_PROMPT)
+    assert any("not transient" in note for note in info.value.__notes__)
+    widened = RouterLLM(strong=_WrongModelLLM(), weak=weak, core=kw_router, fallback_on=(_NotFound,))
+    assert widened.complete(HARD_PROMPT).additional_kwargs[ROUTER_KEY]["fallback"]

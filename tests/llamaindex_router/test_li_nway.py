@@ -200,7 +200,7 @@ async def test_fallback_goes_to_the_next_best_child(nway_router, routes):
     for result in results:
         record = router_record(result)
         assert record["route"] == ranked[0] and record["child"] == ranked[1] and record["fallback"] is True
-        assert record["fallback_from"] == ranked[0] and record["error"] == "RuntimeError: provider down"
+        assert record["fallback_from"] == ranked[0] and record["error"] == "ConnectionError: provider down"
     assert [(e.failed_child, e.fallback_child) for e in routes.fallbacks] == [(ranked[0], ranked[1])] * 4
     # the two best down: the third answers
     children[ranked[1]] = FailingLLM()
@@ -212,10 +212,10 @@ async def test_no_fallback_when_disabled_all_fail_or_after_output(nway_router):
     ranked = _ranked(nway_router, MATH)
     children = mocks()
     children[ranked[0]] = FailingLLM()
-    with pytest.raises(RuntimeError, match="provider down"):
+    with pytest.raises(ConnectionError, match="provider down"):
         RouterLLM(models=children, core=nway_router, fallback=False).complete(MATH)
     down = RouterLLM(models={n: FailingLLM() for n in NWAY_CHILDREN}, core=nway_router)
-    with pytest.raises(RuntimeError, match="provider down") as info:
+    with pytest.raises(ConnectionError, match="provider down") as info:
         await down.acomplete(MATH)
     assert len(info.value.__notes__) == 2
     children = mocks()
