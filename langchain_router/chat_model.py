@@ -101,10 +101,14 @@ class RouterChatModel(BaseChatModel):
     ``fallback_from``, ``error``); the child's ``model_name`` and ``usage_metadata`` are kept.
     When streaming, the record is on the first chunk and ``model_name`` on one chunk.
 
-    With ``fallback`` (default), a child that raises before answering (or before its first
-    streamed chunk) hands the call to the next child: the other one, or with N children the
-    others by the decision's utility, best first. An error after streaming started is
-    raised with a note, never swallowed. ``temperature`` / ``max_tokens``, when set, are
+    With ``fallback`` (default), a child that fails transiently before answering (or before
+    its first streamed chunk: connection error, timeout, HTTP 429/5xx, an empty answer; or the
+    types in ``fallback_on``) hands the call to the next child: the other one, or with N
+    children the others by the decision's utility, best first. Other errors (a 404 for an
+    unknown model name, a bad request) are raised. ``timeout`` bounds each child's answer.
+    An error after streaming started is raised with a note, never swallowed. Children may be
+    ``init_chat_model`` strings (``strong="openai:gpt-4o"``); ``default_route`` takes
+    conversations with no user text to score; ``profile`` is what every child supports. ``temperature`` / ``max_tokens``, when set, are
     passed to the chosen child as call kwargs; ``stop`` is the default stop list. The
     children's own callbacks, cache and ``output_version`` are not used: the router's are.
     Bind tools on the router (``bind_tools``), not on the children.
