@@ -114,3 +114,22 @@ async def test_model_router_middleware_with_winroute_classifier_over_http(openai
     ais = [m for m in out["messages"] if isinstance(m, AIMessage)]
     assert {m.response_metadata["model_name"] for m in ais} == {f"scripted-{expected}"}
     assert ais[-1].content == "The result is 5.0."
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_agent_response_format_through_the_router(openai_server, default_router, native: bool) -> None:
+    """create_agent(response_format=...) with RouterMiddleware: provider-native structured output when every
+    child's profile supports it (the router's profile says so), else the tool strategy."""
+    profile = {"structured_output": native, "tool_calling": True}
+    strong = chat(openai_server, "scripted-strong", profile=profile)
+    weak = chat(openai_server, "scripted-weak", profile=profile)
+    agent = create_agent(weak, [], response_format=Sum, middleware=[RouterMiddleware(strong=strong, weak=weak, core=default_router)])
+    before = len(openai_server.requests)
+    out = agent.invoke({"messages": [HumanMessage("What is 2 plus 40?")]})
+    assert out["structured_response"] == Sum(a=2, b=40)
+    sent = openai_server.requests[before]
+    if native:
+        assert sent["response_format"]["type"] == "json_schema" and not sent.get("tools")
+    else:
+        assert sent["tools"][0]["function"]["name"] == "Sum" and "response_format" not in sent
+    assert out[ROUTER_KEY]["child"] in ("scripted-strong", "scripted-weak")
