@@ -57,6 +57,15 @@ def is_transient(exc: BaseException) -> bool:
 T = TypeVar("T")
 
 
+def note_interrupted(exc: BaseException, who: str, delivered: int) -> None:
+    """Say which child failed after streaming started (no fallback is possible then)."""
+    if hasattr(exc, "add_note"):  # Python >= 3.11
+        exc.add_note(
+            f"winroute: {who} failed after {delivered} chunk(s) had been streamed; "
+            "no fallback, since part of its answer was already delivered"
+        )
+
+
 def call_with_timeout(fn: Callable[[], T], timeout: float | None, what: str) -> T:
     """``fn()``, or ``ChildTimeoutError`` after ``timeout`` seconds (None: no limit)."""
     if timeout is None:

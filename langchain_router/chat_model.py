@@ -37,12 +37,12 @@ from core import (
     load_router,
     routing_input,
 )
-from core.child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient
+from core.child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient, note_interrupted
 from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, child_models, fallback_order, is_nway, priced
 
 from . import children as delegate
 from .default_route import DefaultRoute, decide_or_default
-from .failures import describe, exhausted, note_interrupted, who
+from .failures import describe, exhausted, who
 from .messages import decision_record, to_conversation
 from .profiles import common_profile
 from .records import StreamMarker, mark_result, trace_child
@@ -599,7 +599,7 @@ class RouterChatModel(BaseChatModel):
                     yield marker.mark(chunk)
                     delivered += 1
             except Exception as exc:
-                note_interrupted(exc, route, self._labels[route], delivered)
+                note_interrupted(exc, self._what(route), delivered)
                 raise
             finally:
                 stream.close()
@@ -636,7 +636,7 @@ class RouterChatModel(BaseChatModel):
                     yield marker.mark(chunk)
                     delivered += 1
             except Exception as exc:
-                note_interrupted(exc, route, self._labels[route], delivered)
+                note_interrupted(exc, self._what(route), delivered)
                 raise
             finally:
                 await stream.aclose()

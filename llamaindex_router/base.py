@@ -33,7 +33,7 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM, ToolSelection
 
 from core import Conversation, ModelSpec, NWayRouter, RouteDecision, Router, load_router
-from core.child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient
+from core.child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient, note_interrupted
 from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, fallback_order, is_nway, priced
 
 from .events import RouteFallbackEvent, dispatcher
@@ -362,7 +362,7 @@ class RouterLLM(FunctionCallingLLM):
                         yield mark(chunk, record)
                         delivered += 1
                 except Exception as exc:
-                    _note_interrupted(exc, name, delivered)
+                    note_interrupted(exc, f"child {name!r}", delivered)
                     raise
                 return
 
@@ -395,7 +395,7 @@ class RouterLLM(FunctionCallingLLM):
                         yield mark(chunk, record)
                         delivered += 1
                 except Exception as exc:
-                    _note_interrupted(exc, name, delivered)
+                    note_interrupted(exc, f"child {name!r}", delivered)
                     raise
                 return
 
@@ -582,15 +582,6 @@ async def _afirst(start: Awaitable[Any], what: str) -> tuple[AsyncIterator[Any],
     async for first in stream:
         return stream, first
     raise EmptyAnswerError(f"{what}: its stream ended without a chunk")
-
-
-def _note_interrupted(exc: BaseException, name: str, delivered: int) -> None:
-    """Say which child failed mid-stream (no fallback: part of its answer was delivered)."""
-    if hasattr(exc, "add_note"):
-        exc.add_note(
-            f"winroute: child {name!r} failed after {delivered} chunk(s) had been streamed; "
-            "no fallback, since part of its answer was already delivered"
-        )
 
 
 def _describe(exc: BaseException, limit: int = 500) -> str:
