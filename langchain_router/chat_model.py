@@ -38,10 +38,10 @@ from core import (
     routing_input,
 )
 from core.child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient, note_interrupted
+from core.default_route import DefaultRoute, decide_or_default
 from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, child_models, fallback_order, is_nway, priced
 
 from . import children as delegate
-from .default_route import DefaultRoute, decide_or_default
 from .failures import describe, exhausted, who
 from .messages import decision_record, to_conversation
 from .profiles import common_profile

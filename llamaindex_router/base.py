@@ -10,6 +10,7 @@ of the response message, and fired as a ``RouteDecisionEvent``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
@@ -34,12 +35,13 @@ from llama_index.core.llms.llm import LLM, ToolSelection
 
 from core import Conversation, ModelSpec, NWayRouter, RouteDecision, Router, load_router
 from core.child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient, note_interrupted
+from core.default_route import DefaultRoute, decide_or_default
 from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, fallback_order, is_nway, priced
 
 from .events import RouteFallbackEvent, dispatcher
 from .question import routing_question
 from .messages import ROUTER_KEY, decision_record, has_tool_calls, router_record, strip_router_metadata, to_conversation
-from .routing import adecide, decide, default_router, emit_decision, match_names, pick
+from .routing import default_router, emit_decision, match_names, pick
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -103,6 +105,11 @@ class RouterLLM(FunctionCallingLLM):
         description="exception types that fall back (like with_fallbacks(exceptions_to_handle=...)); "
         "None: transient failures only (connection, timeout, rate limit, 5xx, empty answer)",
     )
+    default_route: Optional[str] = Field(
+        default=None,
+        description="route (or child name) for conversations with no user text to score (system-only, "
+        "image-only); None: such a call raises InvalidConversationError",
+    )
     timeout: Optional[float] = Field(
         default=None, gt=0,
         description="seconds a child may take to answer (to its first chunk when streaming); None: no limit",
@@ -111,6 +118,7 @@ class RouterLLM(FunctionCallingLLM):
     _children: Dict[str, LLM] = PrivateAttr(default_factory=dict)
     _routes: Dict[str, str] = PrivateAttr(default_factory=dict)
     _nway: Optional[NWayRouter] = PrivateAttr(default=None)
+    _default: DefaultRoute = PrivateAttr(default_factory=DefaultRoute)
 
     def __init__(
         self,
@@ -184,6 +192,12 @@ class RouterLLM(FunctionCallingLLM):
         settings = {k: getattr(self, k) for k in _SETTINGS}
         check_settings(self.router, settings, models=list(self._routes.values()) if nway else None)  # fail now
         self._children = given
+        if self.default_route is not None:
+            name = self.default_route
+            route = self._routes.get(name) or self.router.resolve_route(name)
+            if route not in self._routes.values():
+                raise ValueError(f"default_route {name!r} is not one of this LLM's children: {list(self._routes)}")
+            self._default = DefaultRoute(route)
 
     @property
     def router(self) -> Router:
@@ -241,11 +255,13 @@ class RouterLLM(FunctionCallingLLM):
         return settings, rest
 
     def _route(self, conversation: Conversation, settings: Dict[str, Any]) -> tuple[RouteDecision, str]:
-        decision = decide(self.router, routing_question() or conversation, **settings)
+        decision = decide_or_default(self.router, routing_question() or conversation, settings, self._default)
         return decision, self._announce(decision)
 
     async def _aroute(self, conversation: Conversation, settings: Dict[str, Any]) -> tuple[RouteDecision, str]:
-        decision = await adecide(self.router, routing_question() or conversation, **settings)
+        decision = await asyncio.to_thread(
+            decide_or_default, self.router, routing_question() or conversation, settings, self._default
+        )
         return decision, self._announce(decision)
 
     def _announce(self, decision: RouteDecision) -> str:

@@ -84,3 +84,20 @@ def test_configuration_errors_are_raised_not_hidden(kw_router):
     assert any("not transient" in note for note in info.value.__notes__)
     widened = RouterLLM(strong=_WrongModelLLM(), weak=weak, core=kw_router, fallback_on=(_NotFound,))
     assert widened.complete(HARD_PROMPT).additional_kwargs[ROUTER_KEY]["fallback"]
+
+
+async def test_default_route_for_nothing_to_score(kw_router):
+    from core import InvalidConversationError
+    from llama_index.core.base.llms.types import ImageBlock
+
+    system_only = [ChatMessage(role="system", content="You are terse.")]
+    with pytest.raises(InvalidConversationError):
+        RouterLLM(strong=MockLLM(), weak=MockLLM(), core=kw_router).chat(system_only)
+    llm = RouterLLM(strong=MockLLM(), weak=MockLLM(), core=kw_router, default_route="strong")
+    record = llm.chat(system_only).message.additional_kwargs[ROUTER_KEY]
+    assert record["child"] == "strong" and record["reason"].startswith("default route")
+    image_only = [ChatMessage(role="user", blocks=[ImageBlock(url="https://example.invalid/cat.png")])]
+    assert (await llm.achat(image_only)).message.additional_kwargs[ROUTER_KEY]["child"] == "strong"
+    assert llm.chat(MESSAGES).message.additional_kwargs[ROUTER_KEY]["reason"] != record["reason"]  # text is scored
+    with pytest.raises(Exception, match="medium"):
+        RouterLLM(strong=MockLLM(), weak=MockLLM(), core=kw_router, default_route="medium")

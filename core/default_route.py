@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core import InvalidConversationError, RouteDecision
-from core.conversation import USER_ROLES, content_text
+from .conversation import USER_ROLES, content_text
+from .errors import InvalidConversationError
+from .router import RouteDecision
 
 
 @dataclass(frozen=True)
