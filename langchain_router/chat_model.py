@@ -506,7 +506,7 @@ class RouterChatModel(BaseChatModel):
 
     def _failed(self, route: str, candidates: list[str], exc: Exception, failures: list[tuple[str, Exception]]) -> None:
         """Note a failing child; raise when no other child is left, or when the failure is not one to fall back on."""
-        if len(candidates) > 1 and not self._falls_back(exc):
+        if len(failures) + 1 < len(candidates) and not self._falls_back(exc):  # another child is left
             if hasattr(exc, "add_note"):
                 exc.add_note(
                     f"winroute: {self._what(route)} failed with an error that is not transient; no fallback "
