@@ -37,13 +37,17 @@ from core import (
     load_router,
     routing_input,
 )
+from core.child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient, note_interrupted
+from core.default_route import DefaultRoute, decide_or_default
 from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, child_models, fallback_order, is_nway, priced
 
 from . import children as delegate
-from .failures import describe, exhausted, note_interrupted, who
+from .failures import describe, exhausted, who
 from .messages import decision_record, to_conversation
-from .records import StreamMarker, mark_result
+from .profiles import common_profile
+from .records import StreamMarker, mark_result, trace_child
 from .runnable import ROUTES, route_runnable
+from .structured import STRUCTURED_KEY, split_structured, structured_runnable
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +66,7 @@ class _Call:
     stop: list[str] | None
     kwargs: dict[str, Any]
     tools: delegate.ToolSpec | None
+    structured: Mapping[str, dict[str, Any]] | None = None
 
 
 class RouterChatModel(BaseChatModel):
@@ -96,10 +101,14 @@ class RouterChatModel(BaseChatModel):
     ``fallback_from``, ``error``); the child's ``model_name`` and ``usage_metadata`` are kept.
     When streaming, the record is on the first chunk and ``model_name`` on one chunk.
 
-    With ``fallback`` (default), a child that raises before answering (or before its first
-    streamed chunk) hands the call to the next child: the other one, or with N children the
-    others by the decision's utility, best first. An error after streaming started is
-    raised with a note, never swallowed. ``temperature`` / ``max_tokens``, when set, are
+    With ``fallback`` (default), a child that fails transiently before answering (or before
+    its first streamed chunk: connection error, timeout, HTTP 429/5xx, an empty answer; or the
+    types in ``fallback_on``) hands the call to the next child: the other one, or with N
+    children the others by the decision's utility, best first. Other errors (a 404 for an
+    unknown model name, a bad request) are raised. ``timeout`` bounds each child's answer.
+    An error after streaming started is raised with a note, never swallowed. Children may be
+    ``init_chat_model`` strings (``strong="openai:gpt-4o"``); ``default_route`` takes
+    conversations with no user text to score; ``profile`` is what every child supports. ``temperature`` / ``max_tokens``, when set, are
     passed to the chosen child as call kwargs; ``stop`` is the default stop list. The
     children's own callbacks, cache and ``output_version`` are not used: the router's are.
     Bind tools on the router (``bind_tools``), not on the children.
@@ -155,12 +164,23 @@ class RouterChatModel(BaseChatModel):
     """Passed to the chosen child as a call kwarg when set."""
     stop: list[str] | None = None
     """Default stop sequences."""
+    fallback_on: Optional[tuple[type[BaseException], ...]] = None
+    """Exception types that hand a call to another child (like ``with_fallbacks(exceptions_to_handle=...)``);
+    None: transient failures only (connection, timeout, rate limit, 5xx, empty answer), so that a
+    configuration or request error (a 404 for an unknown model, a bad request) is raised."""
+    timeout: Optional[float] = Field(default=None, gt=0)
+    """Seconds a child may take to answer (to its first chunk when streaming); a child over it
+    raises ``ChildTimeoutError`` (a transient failure: the call falls back). None: no limit."""
+    default_route: Optional[str] = None
+    """Route (or child name) for conversations with no user text to score (system-only,
+    image-only); None: such a call raises ``InvalidConversationError``."""
 
     _routes: tuple[str, ...] = PrivateAttr(default=ROUTES)
     _children: dict[str, BaseChatModel] = PrivateAttr(default_factory=dict)
     _labels: dict[str, str] = PrivateAttr(default_factory=dict)
     _aliases: dict[str, set[str]] = PrivateAttr(default_factory=dict)
     _nway: NWayRouter | None = PrivateAttr(default=None)
+    _default: DefaultRoute = PrivateAttr(default_factory=DefaultRoute)
 
     # -- construction ----------------------------------------------------------------------
     @model_validator(mode="before")
@@ -176,6 +196,19 @@ class RouterChatModel(BaseChatModel):
                     data[field] = data.pop(alias)
         return data
 
+    @field_validator("strong", "weak", mode="before")
+    @classmethod
+    def _init_child(cls, value: Any) -> Any:
+        """A string child is a model for ``init_chat_model`` (``"openai:gpt-4o"``)."""
+        return _init_chat_model(value) if isinstance(value, str) else value
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _init_children(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: _init_chat_model(v) if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
     @field_validator("core", mode="before")
     @classmethod
     def _load_core(cls, value: Any) -> Any:
@@ -189,6 +222,13 @@ class RouterChatModel(BaseChatModel):
             self._resolve_nway(self.core)  # type: ignore[arg-type]
         else:
             self._resolve_pair()
+        if self.default_route is not None:
+            try:
+                self._default = DefaultRoute(self.resolve(self.default_route))
+            except UnknownModelError as exc:
+                raise ValueError(f"default_route: {exc}") from None
+        if self.profile is None:
+            self.profile = common_profile([child.profile for child in self._children.values()])
         return self
 
     def _resolve_pair(self) -> None:
@@ -389,9 +429,11 @@ class RouterChatModel(BaseChatModel):
         forced = kwargs.pop("model", None)
         settings = {k: kwargs.pop(k, None) for k in _SETTINGS}
         tools, tool_choice, tool_options = (kwargs.pop(k, None) for k in _TOOL_KWARGS)
+        structured = kwargs.pop(STRUCTURED_KEY, None)
         for key in _STRUCTURED_KWARGS:
             kwargs.pop(key, None)
-        spec = delegate.ToolSpec(list(tools), tool_choice, dict(tool_options or {})) if tools else None
+        # an empty tool list still carries options (create_agent binds response_format that way)
+        spec = delegate.ToolSpec(list(tools), tool_choice, dict(tool_options or {})) if tools or tool_options else None
         decision = self._decide(messages, forced, settings)
         return _Call(
             decision,
@@ -399,6 +441,7 @@ class RouterChatModel(BaseChatModel):
             stop if stop is not None else self.stop,
             {**self._default_kwargs(), **kwargs},
             spec,
+            structured,
         )
 
     def _settings(self, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -420,7 +463,7 @@ class RouterChatModel(BaseChatModel):
         if self._nway is not None:
             settings["models"] = list(self._routes)
         try:
-            decision = router.route(to_conversation(messages), **settings)
+            decision = decide_or_default(router, to_conversation(messages), settings, self._default)
         except InvalidConversationError as exc:
             hint = "model='strong' or model='weak'" if self._nway is None else "model=<a child's name>"
             raise InvalidConversationError(f"{exc}; pass {hint} to choose a child without routing") from exc
@@ -431,6 +474,13 @@ class RouterChatModel(BaseChatModel):
             )
         return decision
 
+    def _bind(self, route: str, call: _Call) -> tuple[BaseChatModel, dict[str, Any]]:
+        """The child to call and the kwargs its tool / structured-output binding would pass."""
+        child, bound = delegate.bind_child(self._children[route], call.tools)
+        if call.structured is not None:
+            bound = {**bound, **call.structured[route]}
+        return child, bound
+
     def _candidates(self, call: _Call) -> list[str]:
         return fallback_order(call.decision, self._routes) if self.fallback else [call.decision.route]
 
@@ -440,6 +490,7 @@ class RouterChatModel(BaseChatModel):
             child=self._labels[route],
             child_route=route,
             child_model=delegate.model_name(self._children[route]),
+            child_provider=delegate.provider(self._children[route]),
             forced=call.forced,
             fallback=bool(failures),
             fallback_from=self._labels[failures[0][0]] if failures else None,
@@ -447,8 +498,23 @@ class RouterChatModel(BaseChatModel):
         )
         return record
 
+    def _falls_back(self, exc: BaseException) -> bool:
+        return isinstance(exc, self.fallback_on) if self.fallback_on is not None else is_transient(exc)
+
+    def _what(self, route: str) -> str:
+        return who(route, self._labels[route])
+
     def _failed(self, route: str, candidates: list[str], exc: Exception, failures: list[tuple[str, Exception]]) -> None:
-        """Note a failing child; raise when no other child is left."""
+        """Note a failing child; raise when no other child is left, or when the failure is not one to fall back on."""
+        if len(failures) + 1 < len(candidates) and not self._falls_back(exc):  # another child is left
+            if hasattr(exc, "add_note"):
+                exc.add_note(
+                    f"winroute: {self._what(route)} failed with an error that is not transient; no fallback "
+                    "(set fallback_on=(...) to fall back on it)"
+                )
+            if failures:
+                raise exhausted([*failures, (route, exc)], self._labels)
+            raise exc
         failures.append((route, exc))
         if len(failures) >= len(candidates):
             raise exhausted(failures, self._labels)
@@ -470,12 +536,17 @@ class RouterChatModel(BaseChatModel):
         candidates, failures = self._candidates(call), []
         for route in candidates:
             try:
-                child, bound = delegate.bind_child(self._children[route], call.tools)
-                result = delegate.generate(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
-            except Exception as exc:  # noqa: BLE001 - any child failure may fall back
+                child, bound = self._bind(route, call)
+                result = call_with_timeout(
+                    lambda: delegate.generate(child, messages, call.stop, run_manager, {**bound, **call.kwargs}),
+                    self.timeout,
+                    self._what(route),
+                )
+                _check_generations(result, self._what(route))
+            except Exception as exc:  # noqa: BLE001 - a child failure may fall back
                 self._failed(route, candidates, exc, failures)
                 continue
-            return mark_result(result, self._record(call, route, failures))
+            return mark_result(result, trace_child(run_manager, self._record(call, route, failures)))
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _agenerate(
@@ -489,12 +560,17 @@ class RouterChatModel(BaseChatModel):
         candidates, failures = self._candidates(call), []
         for route in candidates:
             try:
-                child, bound = delegate.bind_child(self._children[route], call.tools)
-                result = await delegate.agenerate(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
+                child, bound = self._bind(route, call)
+                result = await acall_with_timeout(
+                    delegate.agenerate(child, messages, call.stop, run_manager, {**bound, **call.kwargs}),
+                    self.timeout,
+                    self._what(route),
+                )
+                _check_generations(result, self._what(route))
             except Exception as exc:  # noqa: BLE001
                 self._failed(route, candidates, exc, failures)
                 continue
-            return mark_result(result, self._record(call, route, failures))
+            return mark_result(result, trace_child(run_manager, self._record(call, route, failures)))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _stream(
@@ -508,22 +584,22 @@ class RouterChatModel(BaseChatModel):
         candidates, failures = self._candidates(call), []
         for route in candidates:
             try:
-                child, bound = delegate.bind_child(self._children[route], call.tools)
+                child, bound = self._bind(route, call)
                 stream = delegate.stream(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
-                first = next(stream, None)
+                first = call_with_timeout(lambda: next(stream, None), self.timeout, self._what(route))
                 if first is None:
-                    raise ValueError("the child model's stream ended without a chunk")
+                    raise EmptyAnswerError(f"{self._what(route)}: its stream ended without a chunk")
             except Exception as exc:  # noqa: BLE001 - nothing streamed yet: may fall back
                 self._failed(route, candidates, exc, failures)
                 continue
-            marker = StreamMarker(self._record(call, route, failures), self._labels[route])
+            marker = StreamMarker(trace_child(run_manager, self._record(call, route, failures)), self._labels[route])
             delivered = 0
             try:
                 for chunk in itertools.chain([first], stream):
                     yield marker.mark(chunk)
                     delivered += 1
             except Exception as exc:
-                note_interrupted(exc, route, self._labels[route], delivered)
+                note_interrupted(exc, self._what(route), delivered)
                 raise
             finally:
                 stream.close()
@@ -542,16 +618,16 @@ class RouterChatModel(BaseChatModel):
         candidates, failures = self._candidates(call), []
         for route in candidates:
             try:
-                child, bound = delegate.bind_child(self._children[route], call.tools)
+                child, bound = self._bind(route, call)
                 stream = delegate.astream(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
                 try:
-                    first = await stream.__anext__()
+                    first = await acall_with_timeout(stream.__anext__(), self.timeout, self._what(route))
                 except StopAsyncIteration:
-                    raise ValueError("the child model's stream ended without a chunk") from None
+                    raise EmptyAnswerError(f"{self._what(route)}: its stream ended without a chunk") from None
             except Exception as exc:  # noqa: BLE001
                 self._failed(route, candidates, exc, failures)
                 continue
-            marker = StreamMarker(self._record(call, route, failures), self._labels[route])
+            marker = StreamMarker(trace_child(run_manager, self._record(call, route, failures)), self._labels[route])
             delivered = 0
             try:
                 yield marker.mark(first)
@@ -560,7 +636,7 @@ class RouterChatModel(BaseChatModel):
                     yield marker.mark(chunk)
                     delivered += 1
             except Exception as exc:
-                note_interrupted(exc, route, self._labels[route], delivered)
+                note_interrupted(exc, self._what(route), delivered)
                 raise
             finally:
                 await stream.aclose()
@@ -582,7 +658,7 @@ class RouterChatModel(BaseChatModel):
         to the child's ``bind_tools`` as given, so each child formats them its own way.
         """
         bound: dict[str, Any] = {"tools": list(tools)}
-        for key in _STRUCTURED_KWARGS:
+        for key in (*_STRUCTURED_KWARGS, *_SETTINGS, "model"):  # the router's own kwargs stay with it
             if key in kwargs:
                 bound[key] = kwargs.pop(key)
         if tool_choice is not None:
@@ -592,22 +668,27 @@ class RouterChatModel(BaseChatModel):
         return self.bind(**bound)
 
     def with_structured_output(
-        self, schema: dict[str, Any] | type, *, include_raw: bool = False, **kwargs: Any
+        self,
+        schema: dict[str, Any] | type,
+        *,
+        include_raw: bool = False,
+        method: str = "json_schema",
+        **kwargs: Any,
     ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
-        """Structured output: by tool calling through the router (default), or per child.
+        """Structured output in one routed call, each child formatting it its own way.
 
-        With ``method`` unset or ``"function_calling"`` the base implementation binds the
-        schema as a tool on the router (one run, routing record on the raw message). Any
-        other ``method`` (``"json_schema"``, ``"json_mode"``...) uses each child's own
-        ``with_structured_output`` behind ``as_runnable``, which routes the input once.
+        ``method`` defaults to ``"json_schema"`` (as ``ChatOpenAI``'s); each child gets what its
+        own ``with_structured_output(schema, method=method, **kwargs)`` would bind (a child
+        without that method, e.g. one with only tool calling, does what it does for it), and
+        the answer is parsed by the parser of the child that gave it. A parsing error is
+        raised (with ``include_raw``: returned under ``parsing_error``), never retried on
+        another child; the raw message carries the routing record.
         """
-        if kwargs.get("method") in (None, "function_calling"):
-            return super().with_structured_output(schema, include_raw=include_raw, **kwargs)
-        per_child = {
-            route: child.with_structured_output(schema, include_raw=include_raw, **kwargs)
-            for route, child in self._children.items()
+        per_route = {
+            route: split_structured(child, schema, method, kwargs) for route, child in self._children.items()
         }
-        return self.as_runnable(per_child)
+        tracing = {"kwargs": {"method": method, **kwargs}, "schema": schema}
+        return structured_runnable(self, per_route, include_raw=include_raw, tracing=tracing)
 
     def as_runnable(
         self,
@@ -691,3 +772,21 @@ class RouterChatModel(BaseChatModel):
     def get_token_ids(self, text: str) -> list[int]:
         """Tokenised by the strong child; N-way: the first child."""
         return self._children[self._routes[0]].get_token_ids(text)
+
+
+def _check_generations(result: ChatResult, what: str) -> None:
+    """A child's result with no generation is an empty answer (may fall back), not an IndexError later."""
+    if not result.generations:
+        raise EmptyAnswerError(f"{what} returned no generations")
+
+
+def _init_chat_model(spec: str) -> BaseChatModel:
+    """``init_chat_model(spec)`` (the ``langchain`` package), with a clear error when it is missing."""
+    try:
+        from langchain.chat_models import init_chat_model
+    except ImportError as exc:  # pragma: no cover - the langchain extra installs it
+        raise ImportError(
+            f"a child given as a string ({spec!r}) is built with langchain's init_chat_model: "
+            'pip install "winroute[langchain]"'
+        ) from exc
+    return init_chat_model(spec)

@@ -168,3 +168,12 @@ def model_name(child: BaseChatModel) -> str:
         if isinstance(candidate, str) and candidate:
             return candidate
     return child._llm_type
+
+
+def provider(child: BaseChatModel) -> str:
+    """A child's provider as it reports it to LangSmith (``ls_provider``), else its type."""
+    try:
+        name = child._get_ls_params().get("ls_provider")
+    except Exception:  # noqa: BLE001 - a child's tracing hook must not break routing
+        name = None
+    return name if isinstance(name, str) and name else child._llm_type

@@ -30,12 +30,3 @@ def exhausted(failures: list[tuple[str, Exception]], labels: Mapping[str, str]) 
             f"failed too: {describe(exc)}",
         )
     return first
-
-
-def note_interrupted(exc: Exception, route: str, label: str, delivered: int) -> None:
-    """Mark an error raised after streaming started (no fallback is possible then)."""
-    _note(
-        exc,
-        f"winroute: {who(route, label)} failed after {delivered} chunk(s) had been streamed; "
-        "no fallback, since part of its answer was already delivered",
-    )

@@ -8,7 +8,6 @@ history, and the next call reads the route back from it (``to_conversation``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,22 +23,13 @@ from langchain_core.messages import (
 )
 from langchain_core.prompt_values import PromptValue
 
-from core import InvalidConversationError, RouteDecision
+from core import InvalidConversationError
+from core.records import decision_record  # noqa: F401 - re-exported for the adapter modules
 
 ROUTER_KEY = "winroute"
 """Key of the routing record in ``response_metadata`` of router responses."""
 
 _DICT_INPUT_KEYS = ("messages", "input", "question", "query", "prompt", "text")
-
-
-def decision_record(decision: RouteDecision) -> dict[str, Any]:
-    """JSON-safe dict of a decision (NaN scores, e.g. of sticky or forced calls, become ``None``)."""
-    record = decision.as_dict()
-    for key in ("score", "threshold"):
-        value = record.get(key)
-        if isinstance(value, float) and not math.isfinite(value):
-            record[key] = None
-    return record
 
 
 def router_record(message: BaseMessage) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ def mark_result(result: ChatResult, record: dict[str, Any]) -> ChatResult:
         metadata = {**message.response_metadata, ROUTER_KEY: dict(record)}
         if not any("model_name" in (d or {}) for d in (metadata, generation.generation_info, result.llm_output)):
             metadata["model_name"] = label
+        metadata.setdefault("model_provider", record["child_provider"])
         generations.append(
             ChatGeneration(
                 message=message.model_copy(update={"response_metadata": metadata}),
@@ -26,6 +27,32 @@ def mark_result(result: ChatResult, record: dict[str, Any]) -> ChatResult:
             )
         )
     return ChatResult(generations=generations, llm_output=result.llm_output)
+
+
+def trace_child(run_manager: Any, record: dict[str, Any]) -> dict[str, Any]:
+    """Name the answering child in the router's run metadata, for tracers (LangSmith among them).
+
+    The run starts before the router has decided, as ``ls_provider="winroute"``; once a child
+    answers, ``ls_provider`` / ``ls_model_name`` become the child's (so that a tracer prices the
+    run as the model that ran) and ``winroute_route`` / ``winroute_router`` keep the router's
+    view. Returns ``record``. langchain-core 1.8 hands ``_stream`` no run manager: a streamed
+    call carries the record on its first chunk only.
+    """
+    if run_manager is None:
+        return record
+    update = {
+        "ls_provider": record["child_provider"],
+        "ls_model_name": record["child_model"],
+        "winroute_child": record["child"],
+        "winroute_route": record["child_route"],
+        "winroute_router": record.get("router"),
+    }
+    for handler in (*run_manager.handlers, *run_manager.inheritable_handlers):
+        run_map = getattr(handler, "run_map", None)
+        run = run_map.get(str(run_manager.run_id)) if isinstance(run_map, dict) else None
+        if run is not None and isinstance(getattr(run, "extra", None), dict):
+            run.extra.setdefault("metadata", {}).update(update)
+    return record
 
 
 class StreamMarker:
@@ -56,6 +83,7 @@ class StreamMarker:
             self.named = True
         if self.first:
             metadata[ROUTER_KEY] = dict(self.record)
+            metadata.setdefault("model_provider", self.record["child_provider"])
             self.first = False
         if getattr(message, "chunk_position", None) == "last" and not self.named:
             metadata["model_name"] = self.label

@@ -11,11 +11,14 @@ from .base import RouterLLM
 from .embeddings import WinrouteEmbedding
 from .events import RouteCollector, RouteDecisionEvent, RouteFallbackEvent, collect_routes
 from .messages import ROUTER_KEY, router_record, strip_router_metadata, to_conversation
+from .question import QuestionRoutedChatEngine, QuestionRoutedQueryEngine, route_on
 from .routing import default_router
 from .selector import RouterSelection, RouterSelector
 
 __all__ = [
     "ROUTER_KEY",
+    "QuestionRoutedChatEngine",
+    "QuestionRoutedQueryEngine",
     "RouteCollector",
     "RouteDecisionEvent",
     "RouteFallbackEvent",
@@ -25,6 +28,7 @@ __all__ = [
     "WinrouteEmbedding",
     "collect_routes",
     "default_router",
+    "route_on",
     "router_record",
     "strip_router_metadata",
     "to_conversation",

@@ -10,6 +10,7 @@ of the response message, and fired as a ``RouteDecisionEvent``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
@@ -26,17 +27,21 @@ from llama_index.core.base.llms.types import (
     MessageRole,
 )
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
+from llama_index.core.callbacks import CallbackManager
 from llama_index.core.constants import DEFAULT_NUM_OUTPUTS
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM, ToolSelection
 
 from core import Conversation, ModelSpec, NWayRouter, RouteDecision, Router, load_router
+from core.child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient, note_interrupted
+from core.default_route import DefaultRoute, decide_or_default
 from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, fallback_order, is_nway, priced
 
 from .events import RouteFallbackEvent, dispatcher
+from .question import routing_question
 from .messages import ROUTER_KEY, decision_record, has_tool_calls, router_record, strip_router_metadata, to_conversation
-from .routing import adecide, decide, default_router, emit_decision, match_names, pick
+from .routing import default_router, emit_decision, match_names, pick
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -95,10 +100,25 @@ class RouterLLM(FunctionCallingLLM):
         default=None, description="N-way: route to the cheapest child predicted to reach this quality"
     )
     fallback: bool = Field(default=True, description="retry on another child when the chosen one raises")
+    fallback_on: Optional[Tuple[type, ...]] = Field(
+        default=None, exclude=True,
+        description="exception types that fall back (like with_fallbacks(exceptions_to_handle=...)); "
+        "None: transient failures only (connection, timeout, rate limit, 5xx, empty answer)",
+    )
+    default_route: Optional[str] = Field(
+        default=None,
+        description="route (or child name) for conversations with no user text to score (system-only, "
+        "image-only); None: such a call raises InvalidConversationError",
+    )
+    timeout: Optional[float] = Field(
+        default=None, gt=0,
+        description="seconds a child may take to answer (to its first chunk when streaming); None: no limit",
+    )
 
     _children: Dict[str, LLM] = PrivateAttr(default_factory=dict)
     _routes: Dict[str, str] = PrivateAttr(default_factory=dict)
     _nway: Optional[NWayRouter] = PrivateAttr(default=None)
+    _default: DefaultRoute = PrivateAttr(default_factory=DefaultRoute)
 
     def __init__(
         self,
@@ -172,6 +192,12 @@ class RouterLLM(FunctionCallingLLM):
         settings = {k: getattr(self, k) for k in _SETTINGS}
         check_settings(self.router, settings, models=list(self._routes.values()) if nway else None)  # fail now
         self._children = given
+        if self.default_route is not None:
+            name = self.default_route
+            route = self._routes.get(name) or self.router.resolve_route(name)
+            if route not in self._routes.values():
+                raise ValueError(f"default_route {name!r} is not one of this LLM's children: {list(self._routes)}")
+            self._default = DefaultRoute(route)
 
     @property
     def router(self) -> Router:
@@ -229,11 +255,13 @@ class RouterLLM(FunctionCallingLLM):
         return settings, rest
 
     def _route(self, conversation: Conversation, settings: Dict[str, Any]) -> tuple[RouteDecision, str]:
-        decision = decide(self.router, conversation, **settings)
+        decision = decide_or_default(self.router, routing_question() or conversation, settings, self._default)
         return decision, self._announce(decision)
 
     async def _aroute(self, conversation: Conversation, settings: Dict[str, Any]) -> tuple[RouteDecision, str]:
-        decision = await adecide(self.router, conversation, **settings)
+        decision = await asyncio.to_thread(
+            decide_or_default, self.router, routing_question() or conversation, settings, self._default
+        )
         return decision, self._announce(decision)
 
     def _announce(self, decision: RouteDecision) -> str:
@@ -251,7 +279,16 @@ class RouterLLM(FunctionCallingLLM):
     def _failed(
         self, decision: RouteDecision, candidates: list[str], i: int, exc: Exception, failures: list
     ) -> None:
-        """Note a failing child; re-raise when no other child is left to try."""
+        """Note a failing child; re-raise when no other child is left to try, or when the failure is not
+        one to fall back on (by default only transient ones are: ``core.child_calls.is_transient``)."""
+        transient = isinstance(exc, self.fallback_on) if self.fallback_on is not None else is_transient(exc)
+        if not transient and i + 1 < len(candidates):
+            if hasattr(exc, "add_note"):
+                exc.add_note(
+                    f"winroute: child {candidates[i]!r} failed with an error that is not transient; no fallback "
+                    "(set fallback_on=(...) to fall back on it)"
+                )
+            raise _exhausted([*failures, (candidates[i], exc)])
         failures.append((candidates[i], exc))
         if i + 1 >= len(candidates):
             raise _exhausted(failures)
@@ -263,6 +300,23 @@ class RouterLLM(FunctionCallingLLM):
                 error=_describe(exc),
             )
         )
+
+    def _quiet(self, name: str) -> LLM:
+        """The child to call, without the callback handlers the router shares with it.
+
+        The router fires one LLM event pair per call (with the child's response and usage);
+        a child sharing a handler with it (``Settings.callback_manager`` set before both were
+        built, e.g. a ``TokenCountingHandler``) would fire a second and count tokens twice. Such
+        a child is called as a shallow copy whose callback manager keeps only its own handlers.
+        """
+        child = self._children[name]
+        mine = self.callback_manager.handlers if self.callback_manager is not None else []
+        theirs = child.callback_manager.handlers if child.callback_manager is not None else []
+        if not any(h in mine for h in theirs):
+            return child
+        manager = CallbackManager()
+        manager.handlers = [h for h in theirs if h not in mine]  # CallbackManager([]) would take the global ones
+        return child.model_copy(update={"callback_manager": manager})
 
     def _record(self, decision: RouteDecision, child: str, failures: list) -> dict[str, Any]:
         record = decision_record(decision)
@@ -280,7 +334,7 @@ class RouterLLM(FunctionCallingLLM):
         candidates, failures = self._candidates(decision, chosen), []
         for i, name in enumerate(candidates):
             try:
-                result = call(self._children[name])
+                result = call_with_timeout(lambda: call(self._quiet(name)), self.timeout, f"child {name!r}")
             except Exception as exc:  # noqa: BLE001 - any child failure may fall back
                 self._failed(decision, candidates, i, exc, failures)
                 continue
@@ -293,7 +347,7 @@ class RouterLLM(FunctionCallingLLM):
         candidates, failures = self._candidates(decision, chosen), []
         for i, name in enumerate(candidates):
             try:
-                result = await call(self._children[name])
+                result = await acall_with_timeout(call(self._quiet(name)), self.timeout, f"child {name!r}")
             except Exception as exc:  # noqa: BLE001
                 self._failed(decision, candidates, i, exc, failures)
                 continue
@@ -309,18 +363,23 @@ class RouterLLM(FunctionCallingLLM):
         def gen() -> Iterator[R]:
             failures: list = []
             for i, name in enumerate(candidates):
+                what = f"child {name!r}"
                 try:
-                    stream = iter(start(self._children[name]))
-                    first = next(stream)
-                except StopIteration:
-                    return
-                except Exception as exc:  # noqa: BLE001
+                    stream, first = call_with_timeout(lambda: _first(start(self._quiet(name)), what), self.timeout, what)
+                except Exception as exc:  # noqa: BLE001 - nothing streamed yet: may fall back
                     self._failed(decision, candidates, i, exc, failures)
                     continue
                 record = self._record(decision, name, failures)
-                yield mark(first, record)
-                for chunk in stream:
-                    yield mark(chunk, record)
+                delivered = 0
+                try:
+                    yield mark(first, record)
+                    delivered += 1
+                    for chunk in stream:
+                        yield mark(chunk, record)
+                        delivered += 1
+                except Exception as exc:
+                    note_interrupted(exc, f"child {name!r}", delivered)
+                    raise
                 return
 
         return gen()
@@ -337,18 +396,23 @@ class RouterLLM(FunctionCallingLLM):
         async def gen() -> AsyncIterator[R]:
             failures: list = []
             for i, name in enumerate(candidates):
+                what = f"child {name!r}"
                 try:
-                    stream = await start(self._children[name])
-                    first = await stream.__anext__()
-                except StopAsyncIteration:
-                    return
-                except Exception as exc:  # noqa: BLE001
+                    stream, first = await acall_with_timeout(_afirst(start(self._quiet(name)), what), self.timeout, what)
+                except Exception as exc:  # noqa: BLE001 - nothing streamed yet: may fall back
                     self._failed(decision, candidates, i, exc, failures)
                     continue
                 record = self._record(decision, name, failures)
-                yield mark(first, record)
-                async for chunk in stream:
-                    yield mark(chunk, record)
+                delivered = 0
+                try:
+                    yield mark(first, record)
+                    delivered += 1
+                    async for chunk in stream:
+                        yield mark(chunk, record)
+                        delivered += 1
+                except Exception as exc:
+                    note_interrupted(exc, f"child {name!r}", delivered)
+                    raise
                 return
 
         return gen()
@@ -519,6 +583,21 @@ def _mark_chat(response: ChatResponse, record: dict[str, Any]) -> ChatResponse:
 def _mark_completion(response: CompletionResponse, record: dict[str, Any]) -> CompletionResponse:
     response.additional_kwargs = {**(response.additional_kwargs or {}), ROUTER_KEY: dict(record)}
     return response
+
+
+def _first(stream: Any, what: str) -> tuple[Iterator[Any], Any]:
+    """A child's stream and its first chunk; an empty stream is an ``EmptyAnswerError`` (may fall back)."""
+    iterator = iter(stream)
+    for first in iterator:
+        return iterator, first
+    raise EmptyAnswerError(f"{what}: its stream ended without a chunk")
+
+
+async def _afirst(start: Awaitable[Any], what: str) -> tuple[AsyncIterator[Any], Any]:
+    stream = await start
+    async for first in stream:
+        return stream, first
+    raise EmptyAnswerError(f"{what}: its stream ended without a chunk")
 
 
 def _describe(exc: BaseException, limit: int = 500) -> str:

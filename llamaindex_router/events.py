@@ -32,7 +32,7 @@ class RouteDecisionEvent(BaseEvent):
 
     @property
     def model(self) -> str:
-        return str(self.decision.get("model"))
+        return str(self.decision.get("router_model"))
 
     @property
     def route(self) -> str:

@@ -10,13 +10,12 @@ a message's ``additional_kwargs`` into their API payloads, so the router strips 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock, ToolCallBlock
 
-from core import RouteDecision
+from core.records import decision_record  # noqa: F401 - re-exported for the adapter modules
 
 ROUTER_KEY = "winroute"
 """Key of the routing record in ``additional_kwargs`` of responses, chunks and messages."""
@@ -26,15 +25,6 @@ _ROLES = {
     MessageRole.MODEL: "assistant",
     MessageRole.DEVELOPER: "system",
 }
-
-
-def decision_record(decision: RouteDecision) -> dict[str, Any]:
-    """JSON-safe dict of a decision (a sticky decision's NaN score becomes ``None``)."""
-    record = decision.as_dict()
-    score = record.get("score")
-    if isinstance(score, float) and not math.isfinite(score):
-        record["score"] = None
-    return record
 
 
 def router_record(obj: Any) -> dict[str, Any] | None:

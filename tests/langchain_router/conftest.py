@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from openai_server import openai_server  # noqa: F401 - the loopback OpenAI-compatible server fixture
 
 from core import Router
 from langchain_router import FakeToolChatModel, RouterChatModel

@@ -1,9 +1,11 @@
-"""The LangChain example notebooks run end to end, offline, on fake chat models.
+"""The LangChain example notebooks run end to end: offline on fake chat models, and with real
+ChatOpenAI clients against the loopback OpenAI-compatible server (tests/openai_server.py), their
+endpoint and model names from OPENAI_BASE_URL / WINROUTE_STRONG_MODEL / WINROUTE_WEAK_MODEL.
 
-The kernel talks to the test over IPC (unix sockets: TCP stays disabled), runs this
-environment's Python (from a kernelspec written for the test, whatever kernelspecs the
-machine has), and gets no OPENAI_API_KEY, so the notebooks take their offline path; the
-routing is the real bundled default router.
+The kernel talks to the test over IPC (unix sockets), runs this environment's Python (from a
+kernelspec written for the test, whatever kernelspecs the machine has); offline it gets no
+OPENAI_API_KEY / OPENAI_BASE_URL, so the notebooks take their offline path. The routing is the
+real bundled default router.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def _this_python_kernelspec(tmp_path: Path) -> KernelSpecManager:
 @pytest.fixture
 def offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
@@ -91,3 +94,32 @@ def test_agent_notebook(tmp_path: Path) -> None:
     assert "tool multiply({'a': 12, 'b': 7}) -> 84" in output
     assert output.count("sticky: inside a tool-call turn") == 2
     assert "It is sunny in Lisbon." in output
+
+
+@pytest.mark.usefixtures("offline_env")
+def test_create_agent_notebook(tmp_path: Path) -> None:
+    output = run_notebook("langchain_create_agent.ipynb", tmp_path)
+    check_kernel(output)
+    assert output.count("sticky: inside a tool-call turn") == 3
+    assert any("answer:" in line and "84" in line for line in output.splitlines())  # 12 x 7 by the tool
+    assert "state: fake-" in output and "chosen: " in output and "P(strong)=" in output
+
+
+@pytest.fixture
+def server_env(offline_env: None, openai_server, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-local")
+    monkeypatch.setenv("WINROUTE_STRONG_MODEL", "scripted-strong")
+    monkeypatch.setenv("WINROUTE_WEAK_MODEL", "scripted-weak")
+
+
+@pytest.mark.allow_hosts(["127.0.0.1"])
+@pytest.mark.usefixtures("server_env")
+@pytest.mark.parametrize("name", ["langchain_lcel.ipynb", "langchain_agent_tools.ipynb", "langchain_create_agent.ipynb"])
+def test_notebooks_against_a_server(name: str, tmp_path: Path, openai_server) -> None:  # noqa: ANN001
+    before = len(openai_server.requests)
+    output = run_notebook(name, tmp_path)
+    check_kernel(output)
+    assert "scripted-" in output and "fake-" not in output
+    models = {r["model"] for r in openai_server.requests[before:]}
+    assert models and models <= {"scripted-strong", "scripted-weak"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from openai_server import openai_server  # noqa: F401 - the loopback OpenAI-compatible server fixture
 from li_fakes import keyword_router
 
 from core import Router

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any, AsyncGenerator, Generator, List
 
@@ -11,7 +12,7 @@ from llama_index.core.base.llms.types import (
     ChatResponse,
     CompletionResponse,
 )
-from llama_index.core.bridge.pydantic import Field
+from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.llms import MockLLM
 from llama_index.core.llms.mock import MockFunctionCallingLLM
 
@@ -91,7 +92,7 @@ class FailingLLM(MockFunctionCallingLLM):
     """Every call raises; streams raise on the first ``next`` (like a real client), not at call time."""
 
     def _boom(self) -> None:
-        raise RuntimeError("provider down")
+        raise ConnectionError("provider down")  # transient: the router falls back
 
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         self._boom()
@@ -141,3 +142,44 @@ class KeyedLLM(MockLLM):
 # -- N-way: children of the router trained in tests/conftest.py (nway_router) ----------------------
 NWAY_CHILDREN = ("gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1", "mistral-7b-chat")
 """The children: fewer than the router knows (calls are routed among these only)."""
+
+
+class EmptyStreamLLM(MockLLM):
+    """Streams end without a single chunk (a provider that closed the stream at once)."""
+
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any):  # type: ignore[override]
+        return iter(())
+
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any):  # type: ignore[override]
+        return iter(())
+
+    async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any):  # type: ignore[override]
+        async def gen() -> AsyncGenerator[ChatResponse, None]:
+            return
+            yield  # pragma: no cover
+
+        return gen()
+
+    async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any):  # type: ignore[override]
+        async def gen() -> AsyncGenerator[CompletionResponse, None]:
+            return
+            yield  # pragma: no cover
+
+        return gen()
+
+
+class HangingLLM(MockLLM):
+    """A synchronous child that blocks until released (a provider that never answers)."""
+
+    _release: Any = PrivateAttr(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self._release.set()
+
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        self._release.wait(30)
+        return CompletionResponse(text="too late")
+
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        self._release.wait(30)
+        return ChatResponse(message=ChatMessage(role="assistant", content="too late"))

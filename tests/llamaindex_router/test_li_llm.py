@@ -122,7 +122,7 @@ async def test_eight_variants(llm, routes, prompt, child, words):
     def check(obj, text):
         record = obj.additional_kwargs[ROUTER_KEY]
         assert record["child"] == child and record["route"] == child and record["fallback"] is False
-        assert record["model"] == (STRONG_MODEL if child == "strong" else WEAK_MODEL)
+        assert record["router_model"] == (STRONG_MODEL if child == "strong" else WEAK_MODEL)
         assert text.split() == ["text"] * words
 
     msgs = [user(prompt)]
@@ -336,7 +336,7 @@ async def test_fallback_in_all_variants(flaky, routes):
         record = result.additional_kwargs[ROUTER_KEY]
         assert record["route"] == "strong" and record["child"] == "weak" and record["child_route"] == "weak"
         assert record["fallback"] is True and record["fallback_from"] == "strong"
-        assert record["error"] == "RuntimeError: provider down"
+        assert record["error"] == "ConnectionError: provider down"
     assert len(routes.fallbacks) == len(results)
     event = routes.fallbacks[0]
     assert isinstance(event, RouteFallbackEvent)
@@ -353,14 +353,14 @@ def test_sticky_follows_the_child_that_answered(flaky):
 
 async def test_no_fallback_when_disabled_or_all_fail(kw_router):
     off = RouterLLM(strong=FailingLLM(), weak=MockLLM(), core=kw_router, fallback=False)
-    with pytest.raises(RuntimeError, match="provider down"):
+    with pytest.raises(ConnectionError, match="provider down"):
         off.complete(HARD_PROMPT)
-    with pytest.raises(RuntimeError, match="provider down"):
+    with pytest.raises(ConnectionError, match="provider down"):
         list(off.stream_complete(HARD_PROMPT))
     both = RouterLLM(strong=FailingLLM(), weak=FailingLLM(), core=kw_router)
-    with pytest.raises(RuntimeError, match="provider down"):
+    with pytest.raises(ConnectionError, match="provider down"):
         await both.achat([user(EASY)])
-    with pytest.raises(RuntimeError, match="provider down"):
+    with pytest.raises(ConnectionError, match="provider down"):
         [c async for c in await both.astream_chat([user(EASY)])]
 
 

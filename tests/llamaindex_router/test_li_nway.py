@@ -116,7 +116,7 @@ async def test_routes_to_the_model_the_router_picks(llm, nway_router, routes, pr
     responses = [llm.complete(prompt), await llm.acomplete(prompt), llm.chat([user(prompt)])]
     for response in responses:
         record = router_record(response)
-        assert record["model"] == record["route"] == record["child"] == record["child_route"] == expected.model
+        assert record["router_model"] == record["route"] == record["child"] == record["child_route"] == expected.model
         for key in ("qualities", "costs", "utilities"):
             assert set(record[key]) == set(NWAY_CHILDREN)
             assert record[key] == pytest.approx(dict(getattr(expected, key)))
@@ -200,7 +200,7 @@ async def test_fallback_goes_to_the_next_best_child(nway_router, routes):
     for result in results:
         record = router_record(result)
         assert record["route"] == ranked[0] and record["child"] == ranked[1] and record["fallback"] is True
-        assert record["fallback_from"] == ranked[0] and record["error"] == "RuntimeError: provider down"
+        assert record["fallback_from"] == ranked[0] and record["error"] == "ConnectionError: provider down"
     assert [(e.failed_child, e.fallback_child) for e in routes.fallbacks] == [(ranked[0], ranked[1])] * 4
     # the two best down: the third answers
     children[ranked[1]] = FailingLLM()
@@ -212,10 +212,10 @@ async def test_no_fallback_when_disabled_all_fail_or_after_output(nway_router):
     ranked = _ranked(nway_router, MATH)
     children = mocks()
     children[ranked[0]] = FailingLLM()
-    with pytest.raises(RuntimeError, match="provider down"):
+    with pytest.raises(ConnectionError, match="provider down"):
         RouterLLM(models=children, core=nway_router, fallback=False).complete(MATH)
     down = RouterLLM(models={n: FailingLLM() for n in NWAY_CHILDREN}, core=nway_router)
-    with pytest.raises(RuntimeError, match="provider down") as info:
+    with pytest.raises(ConnectionError, match="provider down") as info:
         await down.acomplete(MATH)
     assert len(info.value.__notes__) == 2
     children = mocks()
