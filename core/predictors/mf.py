@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..errors import ArtifactError
 from ..features import FEATURE_NAMES
 from ..validation import check_int, check_number
 from .base import PairwiseData, Predictor, Queries, expect_shape
@@ -172,7 +173,14 @@ class MFPredictor(Predictor):
 
     def predict(self, queries: Queries, strong: str, weak: str) -> np.ndarray:
         s, w = self.model_index(strong), self.model_index(weak)
-        q = self._query_matrix(queries) @ self.proj_weight_.T + self.proj_bias_
+        x = self._query_matrix(queries)
+        if x.shape[1] != self.proj_weight_.shape[1]:
+            raise ArtifactError(
+                f"the MF predictor's projection takes {self.proj_weight_.shape[1]} inputs per prompt, got {x.shape[1]} "
+                f"(embedding + {'features' if self.use_features else 'no features'}): its parameters or the embedder "
+                "do not match the saved weights"
+            )
+        q = x @ self.proj_weight_.T + self.proj_bias_
         diff = (self.model_embeddings_[s] - self.model_embeddings_[w]) * self.head_
         logit = q.astype(np.float64) @ diff.astype(np.float64)
         return 1.0 / (1.0 + np.exp(-logit))

@@ -133,7 +133,7 @@ def test_in_domain_cli_prints_k_and_seed(env: Path, tiny_recipe: Path, capsys: p
         (["--benchmark", "hellaswag"], "unknown benchmark 'hellaswag'"),
         (["--benchmark", "gsm8k", "--routers", "nonsense"], "unknown router 'nonsense'"),
         # an adapted router needs a base and labels (`winroute adapt`), not battles: never trained on the fly
-        (["--benchmark", "gsm8k", "--routers", "adapted"], r"unknown router 'adapted'.*: bert, causal_llm, mf, random, sw_ranking$"),
+        (["--benchmark", "gsm8k", "--routers", "adapted"], r"unknown router 'adapted'.*: bert, causal_llm, mf, random, ridge, sw_ranking$"),
         (["--benchmark", "gsm8k", "--protocol", "in-domain", "--max-labels", "5000"], "at most 1500|1..1500"),
         (["--benchmark", "gsm8k", "--strong", "claude-2.1"], "no scores for the strong model 'claude-2.1'"),
     ],

@@ -121,14 +121,24 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     assert again.name == "tiny" and again.models == ("model-s", "model-w")
 
 
+def _edit_router_json(directory: Path, **changes: object) -> None:
+    """Change router.json and re-sign the manifest, as someone editing the artifact on purpose would."""
+    from core.artifacts import write_manifest
+
+    path = directory / "router.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
+    if (directory / "manifest.json").exists():
+        write_manifest(directory)
+
+
 @pytest.mark.parametrize(
     "damage, message",
     [
         (lambda d: (d / "router.json").write_text("{not json"), "not valid JSON"),
         (lambda d: (d / "predictor" / "predictor.safetensors").unlink(), "missing tensor file"),
         (lambda d: (d / "router.safetensors").write_bytes(b"garbage"), "corrupt or was modified"),
-        (lambda d: (d / "router.json").write_text(json.dumps({**json.loads((d / "router.json").read_text()), "format_version": 99})), "format version"),
-        (lambda d: (d / "router.json").write_text(json.dumps({**json.loads((d / "router.json").read_text()), "strong": "nope"})), "inconsistent"),
+        (lambda d: _edit_router_json(d, format_version=99), "format version"),
+        (lambda d: _edit_router_json(d, strong="nope"), "inconsistent"),
     ],
 )
 def test_corrupt_artifacts_give_clear_errors(tmp_path: Path, damage, message: str) -> None:  # noqa: ANN001
