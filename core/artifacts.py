@@ -122,11 +122,15 @@ def check_format_version(meta: dict[str, Any], path: Path) -> None:
 
 # -- the manifest: one hash over every file ---------------------------------------------------
 def _artifact_files(directory: Path) -> list[str]:
-    """Every file under ``directory`` (relative POSIX paths, sorted), the manifest excepted."""
+    """Every file under ``directory`` (relative POSIX paths, sorted), the manifest and documentation excepted.
+
+    Documentation (``*.md``, e.g. a model card) is never read by a load, so editing it must not
+    break the artifact.
+    """
     files = []
     for path in sorted(directory.rglob("*")):
         rel = path.relative_to(directory).as_posix()
-        if rel == MANIFEST or path.is_dir():
+        if rel == MANIFEST or path.is_dir() or path.suffix.lower() == ".md":
             continue
         check_file(path, _limit(path))
         files.append(rel)
