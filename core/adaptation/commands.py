@@ -35,7 +35,7 @@ def cmd_select(args: argparse.Namespace) -> int:
 
     exclude = _prompts(args.exclude) if args.exclude else []
     selection = select_prompts(_router(args.router), _prompts(args.prompts), args.k, exclude=exclude,
-                               seed=args.seed, strong_share=args.strong_share)
+                               seed=args.seed, strong_share=args.strong_share, strategy=args.strategy)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in selection.records()), encoding="utf-8")
@@ -82,7 +82,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_inspect)
 
-    p = sub.add_parser("select", help="pick the next prompts to label (uncertain and diverse)")
+    p = sub.add_parser("select", help="pick the next prompts to label (a seeded sample, or uncertain and diverse)")
     p.add_argument("prompts", help="pool of unlabeled prompts: text file or JSONL")
     p.add_argument("--k", type=int, required=True, help="how many prompts to pick")
     p.add_argument("--out", required=True, help="JSONL to write the picks to")
@@ -90,7 +90,10 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--exclude", metavar="LABELED_FILE", help="prompts already labeled (a labels JSONL or a prompt file)")
     p.add_argument("--strong-share", type=float, help="center the uncertainty on the threshold sending this share strong "
                    "(default: the router's threshold, its rank clipped to the pool's 20-80%%)")
-    p.add_argument("--seed", type=int, default=0, help="k-means seed (default: 0)")
+    p.add_argument("--strategy", choices=["random", "active"], default="random",
+                   help="random: a seeded sample (default; active selection did not beat it across sources, "
+                   "docs/adaptation.md); active: uncertain near the threshold, typical length, diverse")
+    p.add_argument("--seed", type=int, default=0, help="sample / k-means seed (default: 0)")
     p.set_defaults(func=cmd_select)
 
     p = sub.add_parser("adapt", help="fit the router to your labels; writes a normal router artifact")

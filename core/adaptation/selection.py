@@ -169,12 +169,17 @@ def select_prompts(
     exclude: Sequence[str] = (),
     seed: int = 0,
     strong_share: float | None = None,
+    strategy: str = "random",
 ) -> Selection:
     """Pick ``k`` of ``prompts`` to label next for ``router`` (duplicates and ``exclude`` are skipped).
 
-    Already labeled prompts (``exclude``, and the labels an adapted router was fitted on) count as
-    covered: clusters around them are not picked again.
+    ``strategy="random"`` (the default) draws a seeded uniform sample: on six held-out sources
+    active selection did not beat it (docs/adaptation.md). ``"active"`` picks uncertain, typical
+    and diverse prompts; already labeled prompts (``exclude``, and the labels an adapted router was
+    fitted on) count as covered, so clusters around them are not picked again.
     """
+    if strategy not in ("random", "active"):
+        raise AdaptationError(f"unknown selection strategy {strategy!r}; choose 'random' or 'active'")
     prompts = list(prompts)
     if not prompts:
         raise AdaptationError("no prompts to select from")
@@ -196,8 +201,11 @@ def select_prompts(
         labeled.append(np.asarray(fitted))
     done = np.concatenate(labeled) if labeled else None
     lengths = log_length(queries)
-    pick = select_indices(queries.embeddings, scores, min(k, len(pool)), quantile=quantile, labeled=done, seed=seed,
-                          lengths=lengths)
+    if strategy == "random":
+        pick = np.sort(np.random.default_rng(seed).choice(len(pool), size=min(k, len(pool)), replace=False))
+    else:
+        pick = select_indices(queries.embeddings, scores, min(k, len(pool)), quantile=quantile, labeled=done, seed=seed,
+                              lengths=lengths)
     notes = []
     if k > len(pool):
         notes.append(f"asked for {k} prompts but only {len(pool)} unlabeled distinct prompts remain: all selected")

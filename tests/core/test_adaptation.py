@@ -242,17 +242,29 @@ def test_selection_prefers_the_copy_of_typical_length(base, gsm8k) -> None:  # n
 def test_select_prompts_excludes_labelled_and_covers_new_ground(base, gsm8k, mmlu) -> None:  # noqa: ANN001
     pool = gsm8k.prompts[:30] + mmlu.prompts[:30]
     is_gsm8k = np.r_[np.ones(30, bool), np.zeros(30, bool)]
-    plain = select_prompts(base, pool, 6, seed=0)
+    plain = select_prompts(base, pool, 6, seed=0, strategy="active")
     labelled = gsm8k.prompts[:30:2]  # half the math problems are labelled already
-    covered = select_prompts(base, pool, 6, exclude=labelled, seed=0)
+    covered = select_prompts(base, pool, 6, exclude=labelled, seed=0, strategy="active")
     assert not set(covered.prompts) & set(labelled)
     assert covered.n_excluded == len(labelled)
     assert is_gsm8k[covered.indices].sum() <= is_gsm8k[plain.indices].sum()
-    again = select_prompts(base, pool, 6, exclude=labelled, seed=0)
+    again = select_prompts(base, pool, 6, exclude=labelled, seed=0, strategy="active")
     assert again.prompts == covered.prompts
     rec = covered.records()[0]
     assert set(rec) == {"prompt", "index", "score", "uncertainty", "typical_length"} and pool[rec["index"]] == rec["prompt"]
     assert 0.0 <= rec["typical_length"] <= 1.0
+
+
+def test_select_defaults_to_a_seeded_random_sample(base, gsm8k) -> None:  # noqa: ANN001
+    pool = gsm8k.prompts[:40]
+    labelled = pool[:10]
+    first = select_prompts(base, pool, 8, exclude=labelled, seed=3)
+    assert first.prompts == select_prompts(base, pool, 8, exclude=labelled, seed=3).prompts  # seeded
+    assert first.prompts != select_prompts(base, pool, 8, exclude=labelled, seed=4).prompts
+    assert not set(first.prompts) & set(labelled) and len(set(first.prompts)) == 8
+    assert first.prompts != select_prompts(base, pool, 8, exclude=labelled, seed=3, strategy="active").prompts
+    with pytest.raises(AdaptationError, match="unknown selection strategy"):
+        select_prompts(base, pool, 8, strategy="smart")
 
 
 def test_select_cli_and_bad_input(base, gsm8k, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
