@@ -204,6 +204,10 @@ class StaticEmbedder(_CachedEmbedder):
         return int(self._state().table.shape[1])
 
     def _cut(self, text: str) -> str:
+        """The text the tokenizer reads: unpaired surrogates replaced (it refuses them), capped to ``max_chars``."""
+        from .sanitize import replace_surrogates
+
+        text = replace_surrogates(text)
         if len(text) <= self.max_chars:
             return text
         return text[:HEAD_CHARS] + " " + text[len(text) - (self.max_chars - HEAD_CHARS) :]

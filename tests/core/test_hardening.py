@@ -69,7 +69,7 @@ def test_hostile_prompts_route_fast_and_say_so(default_router, kind: str) -> Non
     seconds = time.perf_counter() - start
     assert decision.route in ("strong", "weak")
     if len(text) > MAX_TEXT_CHARS:
-        assert f"prompt of {len(text):,} characters routed on its first" in decision.reason
+        assert f"prompt of {len(text):,} characters truncated: routed on its first" in decision.reason
         assert decision.truncated
     assert seconds < 5.0, f"{kind}: {seconds:.1f} s"  # generous: on a busy 2-core CI machine; ~0.05 s idle
 

@@ -206,3 +206,9 @@ def test_concurrent_embedding_matches_sequential(static_embedder: StaticEmbedder
     with ThreadPoolExecutor(8) as pool:
         rows = list(pool.map(lambda t: fresh.embed([t])[0], texts))
     np.testing.assert_array_equal(np.stack(rows), expected)
+
+
+def test_lone_surrogates_are_replaced_before_tokenizing(static_embedder) -> None:  # noqa: ANN001
+    rows = static_embedder.embed(["caf\udce9 au lait", "caf\ufffd au lait"])
+    assert np.isfinite(rows).all()
+    np.testing.assert_allclose(rows[0], rows[1])  # the surrogate reads as the replacement character
