@@ -95,7 +95,11 @@ def cmd_route(args: argparse.Namespace) -> int:
             print(f"{m:<{width}}  {decision.qualities[m]:7.3f}  {decision.costs[m]:10.6f}  {decision.utilities[m]:7.4f}{mark}")
     else:
         print(f"model:     {decision.model} ({decision.route})")
-        print(f"score:     {decision.score:.4f}  (P[{router.strong} beats {router.weak}])")
+        from .data.training import DIFFICULTY_PAIR
+
+        meaning = ("how much the prompt needs the stronger model (difficulty + length)"
+                   if router.predictor.models_ == list(DIFFICULTY_PAIR) else f"P[{router.strong} beats {router.weak}]")
+        print(f"score:     {decision.score:.4f}  ({meaning})")
         print(f"threshold: {decision.threshold:.4f}")
         print(f"reason:    {decision.reason}")
     return 0
