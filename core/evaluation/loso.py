@@ -233,18 +233,25 @@ def run_loso(
     chosen = [yardstick_source(s) for s in (sources or [s.name for s in YARDSTICK])]
     cache = EmbeddingCache(cache_dir)
     embedders: dict[str, Any] = {}
-    records = {label: recipe_records(cfg, data_dir) for label, cfg in configs.items()}
+    loaded: dict[tuple[Any, ...], Any] = {}  # recipes over the same sources share one load
+    records = {}
+    for label, cfg in configs.items():
+        key = (*sorted(s for s, w in cfg.sources.items() if w > 0), cfg.target == "models")  # what recipe_records checks
+        if key not in loaded:
+            loaded[key] = recipe_records(cfg, data_dir)
+        records[label] = loaded[key]
     report = LosoReport(list(configs), settings={
         "recipes": {label: cfg.path for label, cfg in configs.items()},
         "seeds": seeds, "max_items": max_items, "seed": seed,
     })
     checker = DiskCachedEmbedder(make_embedder(), cache)  # one decontamination embedder for every recipe
-    everything = [r for data in records.values() for r in (*data.outcomes, *data.comparisons)]
+    everything = [r for data in loaded.values() for r in (*data.outcomes, *data.comparisons)]
     for src in chosen:
-        items = load_source_items(src.name, data_dir).sample(max_items, seed)
+        every_item = load_source_items(src.name, data_dir)
+        items = every_item.sample(max_items, seed)
         if verbose:
             _log(f"{src.name}: {len(items)} items, {src.strong} vs {src.weak}")
-        overlapping = overlapping_prompts(everything, load_source_items(src.name, data_dir), checker)
+        overlapping = overlapping_prompts(everything, every_item, checker)  # all of it, even when sampled
         scores: dict[str, np.ndarray] = {}
         runs: list[RecipeRun] = []
         for label, cfg in configs.items():

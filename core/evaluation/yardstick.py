@@ -17,8 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from ..data.importers import (
     load_alpaca_eval,
     load_fastchat,
@@ -151,19 +149,14 @@ def load_source_items(name: str, data_dir: str | Path | None = None) -> Benchmar
     strong, weak = src.strong, src.weak
     if name == "arena_bench_v1":
         items = benchmark_items(load_fastchat(root / "arena_bench_v1"), strong, weak, name=name, scale="(score-1)/9")
-    elif name == "alpaca_eval":
+    elif name == "alpaca_eval":  # the judge's file of the weak model (GPT-4-1106 is its reference)
         comps = [
-            c for c in load_alpaca_eval(root / "alpaca_eval" / "weighted_alpaca_eval_gpt4_turbo")
+            c for c in load_alpaca_eval(root / "alpaca_eval" / "weighted_alpaca_eval_gpt4_turbo" / f"{weak}.json")
             if (c.model_a, c.model_b) == (strong, canonical_model(weak))
         ]
-        if not comps:
-            raise UnknownBenchmarkError(f"alpaca_eval has no {strong} vs {weak} preferences under {root}")
-        prompts = list(dict.fromkeys(c.prompt for c in comps))
-        mean = {p: float(np.mean([c.outcome for c in comps if c.prompt == p])) for p in prompts}
-        items = BenchmarkItems(
-            name, prompts, np.array([mean[p] for p in prompts]), np.array([1.0 - mean[p] for p in prompts]),
-            strong=strong, weak=weak, scale="P(judge prefers the model's answer)",
-        )
+        rows = [(c.prompt, c.prompt, strong, c.outcome, None) for c in comps]
+        rows += [(c.prompt, c.prompt, weak, 1.0 - c.outcome, None) for c in comps]
+        items = benchmark_items(rows, strong, weak, name=name, scale="P(judge prefers the model's answer)")
     elif name.startswith("routerbench_"):
         rows = [o for o in load_routerbench(root / "routerbench_zs") if record_group(o.source, o.prompt, o.prompt_id) == name]
         items = benchmark_items(_by_prompt(rows), strong, weak, name=name)
