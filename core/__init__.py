@@ -5,11 +5,8 @@ Importing this package is cheap: torch and sentence-transformers load on first u
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
 from .conversation import Conversation, routing_input
-from .embeddings import Embedder, OpenAIEmbedder, SentenceTransformerEmbedder, make_embedder
+from .embeddings import Embedder, OpenAIEmbedder, SentenceTransformerEmbedder, StaticEmbedder, make_embedder
 from .errors import (
     ArtifactError,
     InvalidArgumentError,
@@ -33,56 +30,11 @@ from .predictors import (
     SWRankingPredictor,
 )
 from .costs import ModelSpec
-from .nway_router import NWAY_KIND, NWayRouter
+from .loading import DEFAULT_ROUTER_DIR, default_router, load_router
+from .nway_router import NWayRouter
 from .router import RouteDecision, Router
-from .static_embeddings import StaticEmbedder
-
-DEFAULT_ROUTER_DIR = Path(__file__).resolve().parent / "default_router"
 
 __version__ = "0.1.0"
-
-
-def load_router(
-    path: str | Path | None = None,
-    *,
-    embedder: Embedder | None = None,
-    allow_remote: bool = False,
-    expected_sha256: str | None = None,
-) -> Router | NWayRouter:
-    """Load a saved router, two-model or N-way; with no argument, the bundled default (MF, offline).
-
-    The artifact is validated whole before use (docs/security.md). One that names a remote
-    embedder (OpenAI) is refused unless ``allow_remote=True`` or ``embedder`` is given;
-    ``expected_sha256`` pins the artifact's manifest digest (``router.artifact_sha256``).
-    """
-    from .artifacts import read_json
-
-    directory = DEFAULT_ROUTER_DIR if path is None else Path(path)
-    if not directory.is_dir():
-        raise ArtifactError(f"no router artifact at {directory} (expected a directory with router.json)")
-    options = {"embedder": embedder, "allow_remote": allow_remote, "expected_sha256": expected_sha256}
-    if read_json(directory / "router.json").get("kind") == NWAY_KIND:
-        return NWayRouter.load(directory, **options)
-    return Router.load(directory, **options)
-
-
-_shared_lock = threading.Lock()
-_shared: Router | None = None
-
-
-def default_router() -> Router:
-    """The bundled default router, loaded once per process and shared (adapters use it).
-
-    Sharing means one encoder in memory and one embedding cache. Do not ``calibrate`` it:
-    load a private router with ``load_router()`` for that.
-    """
-    global _shared
-    if _shared is None:
-        with _shared_lock:
-            if _shared is None:
-                _shared = load_router()
-    return _shared
-
 
 __all__ = [
     "DEFAULT_ROUTER_DIR",

@@ -9,40 +9,38 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .adaptation.commands import add_commands
+from .data.training import DIFFICULTY_PAIR
 from .errors import WinrouteError
+from .evaluation.loso import run_loso, write_loso_report
+from .evaluation.nway import is_nway_benchmark, run_nway
+from .evaluation.protocols import IN_DOMAIN, OUT_OF_DOMAIN, default_config_path, parse_in_domain_weight
+from .evaluation.runner import EvalSettings, Harness, write_report
+from .labeling import (
+    ChatEndpoint,
+    EndpointError,
+    LabelingError,
+    PriceTable,
+    PromptItem,
+    ResponseCache,
+    RetryPolicy,
+    comparison_row,
+    label_prompts,
+    outcome_row,
+    parse_price_spec,
+    read_prompt_items,
+    write_jsonl,
+)
+from .loading import load_router
+from .nway_router import NWayRouter
+from .nway_training import load_nway_recipe, run_nway_recipe
+from .prompt_files import read_prompts
+from .recipes import load_config, recipe_kind, run_recipe
+from .router import Router
 
 
-def _load(path: str | None):  # noqa: ANN202 - Router, imported lazily
-    from . import load_router
-
+def _load(path: str | None) -> Router | NWayRouter:
     return load_router(path)
-
-
-def _read_prompts(path: str) -> list[str]:
-    """Prompts from a text file (one per line) or JSONL (``prompt`` or ``text`` field, or a string)."""
-    from .data._io import read_text
-
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"prompt file not found: {file}")
-    prompts: list[str] = []
-    for lineno, line in enumerate(read_text(file).splitlines(), 1):
-        if not line.strip():
-            continue
-        if file.suffix == ".jsonl":
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{file}:{lineno}: not valid JSON: {exc}") from exc
-            text = item if isinstance(item, str) else item.get("prompt", item.get("text")) if isinstance(item, dict) else None
-            if not isinstance(text, str):
-                raise ValueError(f"{file}:{lineno}: expected a string or an object with a 'prompt' field")
-            prompts.append(text)
-        else:
-            prompts.append(line)
-    if not prompts:
-        raise ValueError(f"{file} holds no prompts")
-    return prompts
 
 
 def _conversation_arg(text: str, stdin: Any = None) -> Any:
@@ -69,8 +67,6 @@ def _conversation_arg(text: str, stdin: Any = None) -> Any:
 
 
 def cmd_route(args: argparse.Namespace) -> int:
-    from .nway_router import NWayRouter
-
     router = _load(args.router)
     args.text = _conversation_arg(args.text)
     if isinstance(router, NWayRouter):
@@ -95,8 +91,6 @@ def cmd_route(args: argparse.Namespace) -> int:
             print(f"{m:<{width}}  {decision.qualities[m]:7.3f}  {decision.costs[m]:10.6f}  {decision.utilities[m]:7.4f}{mark}")
     else:
         print(f"model:     {decision.model} ({decision.route})")
-        from .data.training import DIFFICULTY_PAIR
-
         meaning = ("how much the prompt needs the stronger model (difficulty + length)"
                    if router.predictor.models_ == list(DIFFICULTY_PAIR) else f"P[{router.strong} beats {router.weak}]")
         print(f"score:     {decision.score:.4f}  ({meaning})")
@@ -106,11 +100,7 @@ def cmd_route(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .recipes import load_config, recipe_kind, run_recipe
-
     if recipe_kind(args.config) == "nway":
-        from .nway_training import load_nway_recipe, run_nway_recipe
-
         recipe = load_nway_recipe(args.config)
         nway = run_nway_recipe(recipe, data_dir=args.data_dir, out=args.out)
         print(f"saved {nway.predictor.kind} N-way router over {len(nway.models)} models to {args.out or recipe.out}")
@@ -123,7 +113,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     router = _load(args.router)
-    threshold = router.calibrate(_read_prompts(args.prompts), args.strong_share)
+    threshold = router.calibrate(read_prompts(args.prompts), args.strong_share)
     print(f"threshold {threshold:.4f} sends {args.strong_share:.0%} of {args.prompts} to {router.strong}")
     if args.out:
         router.save(args.out)
@@ -133,9 +123,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _evaluate_loso(args: argparse.Namespace) -> int:
     """The generalization yardstick: every recipe trained without each source, scored on it."""
-    from .evaluation.loso import run_loso, write_loso_report
-    from .evaluation.protocols import default_config_path
-
     recipes = args.recipes or [str(default_config_path())]
     report = run_loso(recipes, sources=args.sources, data_dir=args.data_dir, cache_dir=args.cache_dir,
                       seeds=args.seeds, max_items=args.max_items, seed=args.seed)
@@ -147,8 +134,6 @@ def _evaluate_loso(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluation.nway import is_nway_benchmark, run_nway
-
     nway = [b for b in args.benchmark if is_nway_benchmark(b)]
     if nway:  # N-way (PROCEED): single models, oracle, random and quality routers on the cost-quality plane
         if len(nway) != len(args.benchmark):
@@ -159,9 +144,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 0
     if args.protocol == "leave-one-source-out":
         return _evaluate_loso(args)
-    from .evaluation.protocols import IN_DOMAIN, OUT_OF_DOMAIN
-    from .evaluation.runner import EvalSettings, Harness, write_report
-
     protocols = {"out-of-domain": (OUT_OF_DOMAIN,), "in-domain": (IN_DOMAIN,), "both": (OUT_OF_DOMAIN, IN_DOMAIN)}
     routers = list(args.routers or []) + ([args.router] if args.router else [])
     settings = EvalSettings(
@@ -195,28 +177,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
-    from .labeling import (
-        ChatEndpoint,
-        EndpointError,
-        LabelingError,
-        PriceTable,
-        PromptItem,
-        ResponseCache,
-        RetryPolicy,
-        comparison_row,
-        label_prompts,
-        outcome_row,
-        parse_price_spec,
-        read_prompt_items,
-        write_jsonl,
-    )
 
     jsonl = Path(args.prompts).suffix.lower() == ".jsonl"
     if args.golden and not jsonl:
         raise LabelingError(f"--golden needs a JSONL prompt file whose records hold 'prompt' and 'answer'; got {args.prompts}")
     if args.judge and args.grader:
         raise LabelingError("--grader applies to --golden only")
-    items = read_prompt_items(args.prompts) if jsonl else [PromptItem(text) for text in _read_prompts(args.prompts)]
+    items = read_prompt_items(args.prompts) if jsonl else [PromptItem(text) for text in read_prompts(args.prompts)]
     prices = dict(parse_price_spec(spec) for spec in args.price or [])
     endpoint = ChatEndpoint(args.base_url, args.api_key, retry=RetryPolicy(max_retries=args.retries), timeout=args.timeout)
     cache_path = Path(args.cache or f"{args.out}.cache.jsonl")
@@ -285,8 +252,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--router", help="router artifact directory (default: the bundled router)")
     p.add_argument("--out", help="save the calibrated router here")
     p.set_defaults(func=cmd_calibrate)
-
-    from .evaluation.protocols import parse_in_domain_weight
 
     p = sub.add_parser(
         "evaluate",
@@ -370,8 +335,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per request (default: 120)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_label)
-
-    from .adaptation.commands import add_commands
 
     add_commands(sub)  # inspect, select, adapt, sketch (issue 8)
     return parser

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .data.models import canonical_model
 from .errors import UnknownModelError
 
 DEFAULT_OUTPUT_TOKENS = 256.0
@@ -146,8 +147,6 @@ def specs_from_prices(
 
     Names are matched through the model-name crosswalk; a model without both prices is an error.
     """
-    from .data.models import canonical_model
-
     table = {canonical_model(k): (v.input_price, v.output_price) if hasattr(v, "input_price") else tuple(v) for k, v in prices.items()}
     out = []
     for m in models:

@@ -5,18 +5,30 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import tomllib
+
+from .data import (
+    decontaminate,
+    difficulty_comparisons,
+    load_eval_prompts,
+    load_training_sources,
+    outcomes_to_comparisons,
+    tier_comparisons,
+    tier_name,
+)
 from .data.decontaminate import DecontaminationReport
 from .data.models import canonical_model
 from .data.records import Comparison, Outcome
 from .data.training import ALL_TRAINING_SOURCES, DEFAULT_TRAINING_SOURCES, DIFFICULTY_PAIR, TrainingData
-from .embeddings import Embedder
+from .embeddings import Embedder, make_embedder
+from .embeddings.cache import DiskCachedEmbedder
 from .router import Router
+from .training import train_router
 
 KNOWN_SOURCES = ALL_TRAINING_SOURCES
 #: What the predictor learns: battles between the sources' models, between capability tiers,
@@ -118,8 +130,6 @@ def load_config(path: str | Path) -> RecipeConfig:
 
 def target_aliases(config: RecipeConfig, strong: str, weak: str) -> dict[str, str]:
     """What the predictor calls ``strong`` and ``weak``: capability tiers, the difficulty pair, or themselves."""
-    from .data import tier_name
-
     if config.target == "tiers":
         return {strong: tier_name(1), weak: tier_name(config.n_tiers)}
     if config.target == "difficulty":
@@ -140,8 +150,6 @@ def balanced(comparisons: Sequence[Comparison]) -> list[Comparison]:
 
 def recipe_records(config: RecipeConfig, data_dir: str | Path | None = None) -> TrainingData:
     """The records of the recipe's sources (weight > 0), before battles are formed."""
-    from .data import load_training_sources
-
     used = [s for s, w in config.sources.items() if w > 0]
     if not used:
         raise ValueError(f"recipe {config.path or config.name!r} gives every source weight 0")
@@ -170,8 +178,6 @@ def recipe_battles(
     evaluated, when the recipe does not already cover it). ``records`` are the recipe's
     sources when already loaded (:func:`recipe_records`), to load them once for many folds.
     """
-    from .data import decontaminate, difficulty_comparisons, load_eval_prompts, outcomes_to_comparisons, tier_comparisons
-
     data = recipe_records(config, data_dir) if records is None else records
     keep = (lambda r: True) if exclude is None else (lambda r: not exclude(r))
     outcomes = [o for o in data.outcomes if keep(o)]
@@ -198,10 +204,6 @@ def run_recipe(config: RecipeConfig, *, data_dir: str | Path | None = None, out:
     Embeddings go through the on-disk cache (``$WINROUTE_CACHE``, as ``winroute evaluate``'s),
     so a second recipe over the same sources skips the embedding work.
     """
-    from .embeddings import make_embedder
-    from .evaluation.cache import DiskCachedEmbedder
-    from .training import train_router
-
     embedder = DiskCachedEmbedder(make_embedder(config.embedder))
     comparisons, report = recipe_battles(config, embedder, data_dir=data_dir)
     if report is not None:

@@ -13,6 +13,7 @@ from .data.training import training_source
 from .embeddings import Embedder, make_embedder
 from .features import prompt_features
 from .predictors import PREDICTORS, PairwiseData, Predictor, Queries
+from .prompt_sketch import build_sketch, sketch_meta
 from .router import Router
 
 
@@ -106,8 +107,6 @@ def train_router(
         pick = np.sort(np.random.default_rng(0).choice(len(data.queries), size=limit, replace=False))
         reference_queries = data.queries.subset(pick)
     reference = est.predict(reference_queries, aliases.get(strong, strong), aliases.get(weak, weak))
-    from .adaptation.sketch import build_sketch, sketch_meta  # lazy: core.adaptation imports this module
-
     sketch = build_sketch(data.queries.embeddings) if with_sketch else None  # for `winroute inspect`
     router = Router(
         est, embedder, strong=strong, weak=weak, reference_scores=reference, name=name, predictor_models=aliases,

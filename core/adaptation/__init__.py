@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from .adapt import adapt_router, refit_base_predictor
 from .curves import ACTIVE, BUDGETS, RANDOM, CurvePoint, LabelEfficiency, label_efficiency
-from .errors import AdaptationError, MissingSketchError
+from ..prompt_sketch import DEFAULT_SKETCH_SIZE, MissingSketchError, PromptSketch, build_sketch
+from .errors import AdaptationError
 from .inspection import CLOSE_COSINE, DomainReport, inspect_prompts, recommend_labels
 from .labels import label_battles, load_comparisons
 from .selection import Selection, log_length, select_indices, select_prompts, threshold_quantile, uncertainty
-from .sketch import DEFAULT_SKETCH_SIZE, PromptSketch, add_sketch_from_recipe, build_sketch
+from .sketch import add_sketch_from_recipe
 
 __all__ = [
     "ACTIVE",

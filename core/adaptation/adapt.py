@@ -18,11 +18,16 @@ from typing import Any
 import numpy as np
 
 from ..data.records import Comparison
+from ..embeddings.cache import DiskCachedEmbedder, EmbeddingCache
+from ..evaluation.protocols import IN_DOMAIN_SOURCE, load_training_set, resolve_in_domain_weight, train_predictor_router
 from ..policies import threshold_for_share
 from ..predictors import AdaptedPredictor, Predictor
+from ..prompt_sketch import MissingSketchError, PromptSketch, build_sketch
+from ..recipes import load_config
+from ..router import Router
+from ..training import pairwise_data
 from .errors import AdaptationError
 from .labels import label_battles
-from .sketch import PromptSketch, build_sketch
 
 __all__ = ["LABEL_SKETCH_SIZE", "adapt_router", "refit_base_predictor"]
 
@@ -44,15 +49,6 @@ def refit_base_predictor(
     weight of the harness's protocol (``"balanced"``: the labels together weigh as much as the
     whole training set).
     """
-    from ..evaluation.cache import DiskCachedEmbedder, EmbeddingCache
-    from ..evaluation.protocols import (
-        IN_DOMAIN_SOURCE,
-        load_training_set,
-        resolve_in_domain_weight,
-        train_predictor_router,
-    )
-    from ..recipes import load_config
-
     recipe = (base.metadata.get("recipe") or {}).get("config")
     if not recipe or not Path(recipe).is_file():
         raise AdaptationError(
@@ -95,9 +91,6 @@ def adapt_router(
     may then compare them, they take the base's strong and weak roles, and the adapted router
     routes between them (its decisions name them).
     """
-    from ..router import Router
-    from ..training import pairwise_data
-
     if not 0.0 <= strong_share <= 1.0:
         raise AdaptationError(f"strong_share must be in [0, 1], got {strong_share}")
     roles = {m: r for m, r in ((strong, "strong"), (weak, "weak")) if m}
@@ -152,6 +145,6 @@ def _combined_sketch(base: Any, label_embeddings: np.ndarray) -> PromptSketch:
     labels = build_sketch(label_embeddings, k=LABEL_SKETCH_SIZE)
     try:
         prior = PromptSketch.from_router(base)
-    except AdaptationError:
+    except MissingSketchError:
         return labels
     return PromptSketch(np.concatenate([prior.centroids, labels.centroids]), np.concatenate([prior.counts, labels.counts]))

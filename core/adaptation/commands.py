@@ -7,34 +7,30 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..loading import load_router
+from ..prompt_files import read_prompts
+from .adapt import adapt_router
+from .inspection import inspect_prompts
+from .labels import load_comparisons
+from .selection import select_prompts
+from .sketch import add_sketch_from_recipe
+
 __all__ = ["add_commands"]
 
 
 def _router(path: str | None) -> Any:
-    from .. import load_router
-
     return load_router(None if path in (None, "default", "bundled") else path)
 
 
-def _prompts(path: str) -> list[str]:
-    from ..cli import _read_prompts
-
-    return _read_prompts(path)
-
-
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from .inspection import inspect_prompts
-
-    report = inspect_prompts(_router(args.router), _prompts(args.prompts), cutoff=args.cutoff)
+    report = inspect_prompts(_router(args.router), read_prompts(args.prompts), cutoff=args.cutoff)
     print(json.dumps(report.as_dict(), indent=2) if args.json else report.text())
     return 0
 
 
 def cmd_select(args: argparse.Namespace) -> int:
-    from .selection import select_prompts
-
-    exclude = _prompts(args.exclude) if args.exclude else []
-    selection = select_prompts(_router(args.router), _prompts(args.prompts), args.k, exclude=exclude,
+    exclude = read_prompts(args.exclude) if args.exclude else []
+    selection = select_prompts(_router(args.router), read_prompts(args.prompts), args.k, exclude=exclude,
                                seed=args.seed, strong_share=args.strong_share, strategy=args.strategy)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -48,12 +44,9 @@ def cmd_select(args: argparse.Namespace) -> int:
 
 
 def cmd_adapt(args: argparse.Namespace) -> int:
-    from .adapt import adapt_router
-    from .labels import load_comparisons
-
     base = _router(args.base)
     labels = load_comparisons(args.labels, strong=args.strong or base.strong, weak=args.weak or base.weak)
-    pool = _prompts(args.prompts) if args.prompts else None
+    pool = read_prompts(args.prompts) if args.prompts else None
     router = adapt_router(base, labels, calibration_prompts=pool, strong_share=args.strong_share,
                           refit=args.refit, data_dir=args.data_dir, name=args.name, strong=args.strong, weak=args.weak)
     router.save(args.out)
@@ -64,8 +57,6 @@ def cmd_adapt(args: argparse.Namespace) -> int:
 
 
 def cmd_sketch(args: argparse.Namespace) -> int:
-    from .sketch import add_sketch_from_recipe
-
     out = add_sketch_from_recipe(args.router, args.config, data_dir=args.data_dir, out=args.out, cache_dir=args.cache_dir)
     print(f"added the training-prompt sketch of {args.config} to {out}")
     return 0

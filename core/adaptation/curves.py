@@ -21,6 +21,7 @@ from ..evaluation.benchmarks import BenchmarkItems
 from ..evaluation.metrics import call_performance_curve, curve_metrics
 from ..evaluation.protocols import CrossFitPlan, in_domain_comparisons, make_cross_fit_plan
 from ..predictors import AdaptedPredictor, Predictor, Queries
+from ..training import pairwise_data
 from .selection import log_length, select_indices, threshold_quantile
 
 __all__ = ["ACTIVE", "BUDGETS", "RANDOM", "CurvePoint", "LabelEfficiency", "label_efficiency"]
@@ -104,8 +105,6 @@ def _fit_scores(
     test: np.ndarray,
     params: dict[str, Any],
 ) -> np.ndarray:
-    from ..training import pairwise_data
-
     battles = in_domain_comparisons(items, labels, names=names)
     data = pairwise_data(battles, lookup)
     model = AdaptedPredictor(strong=names[items.strong], weak=names[items.weak], **params).with_base(base).fit(data)

@@ -7,7 +7,3 @@ from ..errors import WinrouteError
 
 class AdaptationError(WinrouteError, ValueError):
     """Bad input to inspect / select / adapt: empty prompts, unusable labels, a router lacking what is needed."""
-
-
-class MissingSketchError(AdaptationError):
-    """The router artifact stores no training-prompt sketch (saved before winroute kept one)."""

@@ -3,7 +3,7 @@
 The score is RouteLLM's benchmark-dataset similarity (section 5.3; the harness's
 ``core.evaluation.metrics.nearest_similarity``): the mean over the user's prompts of the maximum
 cosine similarity to a training prompt, here computed against the artifact's training-prompt
-sketch (``core.adaptation.sketch``). A prompt has "no close training neighbour" when that maximum
+sketch (``core.prompt_sketch``). A prompt has "no close training neighbour" when that maximum
 is below :data:`CLOSE_COSINE`.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from ..evaluation.metrics import nearest_similarity
+from ..prompt_sketch import PromptSketch
 from .errors import AdaptationError
-from .sketch import PromptSketch
 
 __all__ = ["CLOSE_COSINE", "DomainReport", "inspect_prompts", "recommend_labels"]
 

@@ -11,8 +11,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..data.models import canonical_model
 from ..data.records import Comparison
 from ..errors import UnknownModelError, WinrouteError
+from ..labeling import load_labels
 from .errors import AdaptationError
 
 __all__ = ["label_battles", "load_comparisons"]
@@ -25,8 +27,6 @@ def load_comparisons(path: str | Path, *, strong: str | None = None, weak: str |
     If that pair has no outcomes, the file is read again without it, so labels naming other
     models reach :func:`label_battles` and its error.
     """
-    from ..labeling import load_labels
-
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"labels file not found: {file}")
@@ -60,8 +60,6 @@ def label_battles(
     own models standing in for the router's two). Labels naming a model known neither way raise
     :class:`~core.errors.UnknownModelError` listing every such name.
     """
-    from ..data.models import canonical_model
-
     if not comparisons:
         raise AdaptationError("no labels to adapt on")
     names = {"strong": router.predictor_models.get(router.strong, router.strong),

@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from .clustering import spherical_kmeans, unit_rows
+from ..clustering import spherical_kmeans, unit_rows
+from ..features import FEATURE_NAMES
 from .errors import AdaptationError
 
 __all__ = [
@@ -49,8 +50,6 @@ def router_scores(router: Any, queries: Any) -> np.ndarray:
 
 def log_length(queries: Any) -> np.ndarray:
     """Each encoded prompt's log character count (its ``log_chars`` text feature): the length selection weighs."""
-    from ..features import FEATURE_NAMES
-
     return np.asarray(queries.features, dtype=np.float64)[:, FEATURE_NAMES.index("log_chars")]
 
 

@@ -3,7 +3,6 @@
 * :mod:`.metrics`: APGR, CPT, oracle, random baseline, cost-saving ratio, AIQ, similarity.
 * :mod:`.benchmarks`: GSM8K / MMLU (RouteLLM files), MT-Bench (FastChat layout), user data.
 * :mod:`.protocols`: out-of-domain training and in-domain k-fold cross-fitting.
-* :mod:`.cache`: on-disk embedding cache (.npy + JSON index).
 * :mod:`.runner`: :class:`Harness`, reports, JSON / CSV / PNG output.
 * :mod:`.report`: the Markdown benchmark report (``make bench-report``).
 """
@@ -17,7 +16,6 @@ from .benchmarks import (
     load_outcomes_file,
     load_routellm_benchmark,
 )
-from .cache import DiskCachedEmbedder, EmbeddingCache, default_cache_dir
 from .errors import BadScoresError, EmptyBenchmarkError, EvaluationError, UnknownBenchmarkError
 from .metrics import (
     CPT_TARGETS,
@@ -72,8 +70,6 @@ __all__ = [
     "CrossFitPlan",
     "Curve",
     "CurvePoint",
-    "DiskCachedEmbedder",
-    "EmbeddingCache",
     "EmptyBenchmarkError",
     "EvalSettings",
     "EvaluationError",
@@ -91,7 +87,6 @@ __all__ = [
     "cpt",
     "curve_aiq",
     "curve_metrics",
-    "default_cache_dir",
     "evaluate_routellm_benchmark",
     "evaluate_scores",
     "in_domain_comparisons",

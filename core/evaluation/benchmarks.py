@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from ..data._io import iter_jsonl, to_float
+from ..data.importers import load_contaminated_prompts, load_fastchat_questions, load_routellm_eval, resolve_data_dir
 from ..data.models import canonical_model
 from ..data.records import Outcome
 from .errors import EmptyBenchmarkError, EvaluationError, UnknownBenchmarkError
@@ -217,8 +219,6 @@ def load_routellm_benchmark(
     benchmark: str, strong: str, weak: str, data_dir: str | Path | None = None
 ) -> BenchmarkItems:
     """RouteLLM's GSM8K or MMLU file, decontaminated with its ``contaminated_prompts.jsonl``."""
-    from ..data.importers import load_contaminated_prompts, load_routellm_eval, resolve_data_dir
-
     if benchmark not in ROUTELLM_BENCHMARKS:
         raise UnknownBenchmarkError(f"unknown RouteLLM benchmark {benchmark!r}; choose from {', '.join(ROUTELLM_BENCHMARKS)}")
     root = resolve_data_dir(data_dir) / "routellm" / benchmark
@@ -238,8 +238,6 @@ def find_mt_bench_dir(data_dir: str | Path | None) -> Path:
     ``data_dir`` itself when it holds ``question.jsonl``, else its ``mt_bench/`` or
     ``mt-bench/`` sub-folder (so ``--data-dir`` may be the shared data root).
     """
-    from ..data.importers import resolve_data_dir
-
     root = resolve_data_dir(data_dir)
     for cand in (root, root / "mt_bench", root / "mt-bench", root / "mtbench"):
         if (cand / "question.jsonl").is_file():
@@ -269,8 +267,6 @@ def _judge_name(value: Any) -> str | None:
 
 def _mt_contaminated(root: Path) -> tuple[set[str], set[str]]:
     """Prompt texts and question ids listed in ``contaminated_prompts.jsonl`` (if present)."""
-    from ..data._io import iter_jsonl
-
     file = root / "contaminated_prompts.jsonl"
     texts: set[str] = set()
     ids: set[str] = set()
@@ -298,9 +294,6 @@ def load_mt_bench(
     mean over its judged turns, on the judge's 1-10 scale. ``judge`` keeps only that judge
     model's rows; with several judge models in the files and no ``judge``, it is an error.
     """
-    from ..data._io import iter_jsonl, to_float
-    from ..data.importers import load_fastchat_questions
-
     root = Path(path)
     questions = load_fastchat_questions(root)
     bad_texts, bad_ids = _mt_contaminated(root)
@@ -373,8 +366,6 @@ def load_mt_bench(
 
 
 def _outcome_rows_jsonl(path: Path) -> Iterable[tuple[str, str, str, float, float | None]]:
-    from ..data._io import iter_jsonl, to_float
-
     for line_no, obj in iter_jsonl(path):
         where = f"line {line_no}"
         missing = [k for k in ("prompt", "model", "score") if k not in obj]
@@ -390,8 +381,6 @@ def _outcome_rows_jsonl(path: Path) -> Iterable[tuple[str, str, str, float, floa
 
 
 def _outcome_rows_csv(path: Path) -> Iterable[tuple[str, str, str, float, float | None]]:
-    from ..data._io import to_float
-
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []

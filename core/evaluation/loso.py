@@ -21,9 +21,15 @@ from typing import Any
 
 import numpy as np
 
+from ..data import decontaminate
 from ..data.records import Comparison, Outcome
+from ..embeddings import make_embedder
+from ..embeddings.cache import DiskCachedEmbedder, EmbeddingCache
+from ..recipes import load_config, recipe_battles, recipe_records, target_aliases
 from .benchmarks import BenchmarkItems
 from .errors import EvaluationError
+from .plots import _matplotlib
+from .protocols import train_predictor_router
 from .runner import LENGTH, ORACLE, RANDOM, BenchmarkReport, evaluate_scores
 from .yardstick import YARDSTICK, YardstickSource, load_source_items, record_group, yardstick_source
 
@@ -146,8 +152,6 @@ def overlapping_prompts(records: Sequence[Any], items: BenchmarkItems, embedder:
     The rules of ``winroute train``'s decontamination (exact, containment, embedding
     similarity >= ``threshold``), run once per fold for every recipe's records together.
     """
-    from ..data import decontaminate
-
     outside = _belongs_to(items.name)
     prompts = list(dict.fromkeys(r.prompt for r in records if not outside(r)))
     kept, _ = decontaminate([_Prompt(p) for p in prompts], items.prompts, embed=embedder.embed, threshold=threshold)
@@ -165,9 +169,6 @@ def train_fold_router(
     ValueError when the recipe cannot train without that source (e.g. a pair-specific recipe
     that never saw the held-out pair).
     """
-    from ..recipes import recipe_battles, recipe_records, target_aliases
-    from .protocols import train_predictor_router
-
     run = RecipeRun(Path(config.path).stem or config.name)
     started = time.perf_counter()
     records = records if records is not None else recipe_records(config, data_dir)
@@ -221,10 +222,6 @@ def run_loso(
     ``recipes`` are TOML recipe files; a recipe's label is its file stem. ``max_items`` scores
     a seeded subsample of each held-out source (quick runs; training is unchanged).
     """
-    from ..embeddings import make_embedder
-    from ..recipes import load_config, recipe_records
-    from .cache import DiskCachedEmbedder, EmbeddingCache
-
     if not recipes:
         raise EvaluationError("give at least one recipe to evaluate")
     configs = {Path(r).stem: load_config(r) for r in recipes}
@@ -272,8 +269,6 @@ def run_loso(
 
 def plot_loso(report: LosoReport, path: str | Path) -> Path:
     """Grouped bars: APGR per held-out source for every recipe, the length heuristic and random's band."""
-    from .plots import _matplotlib
-
     Figure, FigureCanvasAgg = _matplotlib()
     names = [*report.recipes, LENGTH]
     sources = [src.name for src, _, _ in report.folds]

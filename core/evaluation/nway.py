@@ -47,13 +47,23 @@ from typing import Any
 
 import numpy as np
 
+from ..artifacts import read_json
 from ..costs import DEFAULT_OUTPUT_TOKENS, ModelSpec, cost_matrix, estimate_tokens, specs_from_costs, specs_from_prices
+from ..data import decontaminate
 from ..data.models import canonical_model
 from ..data.records import Outcome
+from ..embeddings import make_embedder
+from ..embeddings.cache import DiskCachedEmbedder, EmbeddingCache
+from ..features import prompt_features
+from ..nway_router import NWayRouter
+from ..nway_training import load_nway_recipe, load_nway_source, outcome_matrix, train_nway_router
 from ..policies import choose_by_utility
 from ..predictors import QUALITY_PREDICTORS, OutcomeData, Queries
+from ..recipes import recipe_kind
 from .errors import EvaluationError
 from .metrics import aiq, non_decreasing_convex_hull
+from .plots import _PALETTE, _matplotlib
+from .runner import _json_safe
 
 __all__ = [
     "DEFAULT_NWAY_ROUTERS",
@@ -146,8 +156,6 @@ def remove_test_leakage(
     containment, and cosine >= ``threshold`` when ``embed`` is given). ``routerbench_zs``:
     exact and containment on each prompt's final block (few-shot prefixes are shared).
     """
-    from ..data import decontaminate
-
     few_shot = source == "routerbench_zs"
     view = _final_block if few_shot else (lambda t: t)
     keyed = [_Keyed(view(o.prompt), i, o.source) for i, o in enumerate(test)]
@@ -194,17 +202,11 @@ def load_nway_items(
     ``leakage_threshold=None`` skips the embedding rule of the leakage check (faster).
     ``max_items`` / ``max_train`` take seeded subsamples of the test / train prompts.
     """
-    from ..features import prompt_features
-    from ..nway_training import load_nway_source, outcome_matrix
-
     key = _benchmark_key(benchmark)
     if key is None:
         raise EvaluationError(f"unknown N-way benchmark {benchmark!r}; known: {', '.join(NWAY_BENCHMARKS)}")
     source = NWAY_BENCHMARKS[key]
     if embedder is None:
-        from ..embeddings import make_embedder
-        from .cache import DiskCachedEmbedder
-
         embedder = DiskCachedEmbedder(make_embedder())
     log = _log if verbose else (lambda _m: None)
     train_out, prices = load_nway_source(source, "train", data_dir)
@@ -378,9 +380,6 @@ def _number(text: str) -> Any:
 
 
 def _router_and_origin(spec: Any, items: NWayItems, embedder: Any, recipe_params: Mapping[str, Mapping[str, Any]]) -> tuple[Any, str, str, dict[str, Any], float | None]:
-    from ..nway_router import NWayRouter
-    from ..nway_training import train_nway_router
-
     if not isinstance(spec, (str, Path)):  # a router object: NWayRouter or anything with its predict_texts
         return spec, spec.predictor.kind, "in memory", spec.predictor.get_params(), None
     kind, params = parse_router_spec(spec)
@@ -392,10 +391,6 @@ def _router_and_origin(spec: Any, items: NWayItems, embedder: Any, recipe_params
         return router, kind, "trained on the fly", merged, time.perf_counter() - started
     path = Path(spec).expanduser()
     if path.is_dir() and (path / "router.json").is_file():
-        from ..artifacts import read_json
-        from ..embeddings import make_embedder
-        from .cache import DiskCachedEmbedder
-
         meta = read_json(path / "router.json")
         if meta.get("kind") != "nway":
             raise EvaluationError(f"{path} holds a two-model router; N-way benchmarks need an N-way router (winroute train configs/{items.source}.toml)")
@@ -571,8 +566,6 @@ class NWayReport:
 
     # -- files -------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
-        from .runner import _json_safe
-
         return _json_safe({
             "benchmark": self.benchmark,
             "n_items": self.n_items,
@@ -693,9 +686,6 @@ def evaluate_nway(
     """
     log = _log if verbose else (lambda _m: None)
     if embedder is None:
-        from ..embeddings import make_embedder
-        from .cache import DiskCachedEmbedder
-
         embedder = DiskCachedEmbedder(make_embedder())
     if not routers:
         raise EvaluationError("no routers to evaluate")
@@ -745,8 +735,6 @@ def evaluate_nway(
 def plot_nway(report: NWayReport, path: str | Path) -> Path:
     """The cost-quality plane: single models (labelled), oracle, random, the cheapest-best line,
     the single models' hull, and one curve per router (log cost axis)."""
-    from .plots import _PALETTE, _matplotlib
-
     Figure, FigureCanvasAgg = _matplotlib()
     fig = Figure(figsize=(14, 7))
     FigureCanvasAgg(fig)
@@ -818,9 +806,6 @@ def write_nway_report(report: NWayReport, out_dir: str | Path, *, plot: bool = T
 
 def _recipe_for(source: str, config: str | None) -> Any:
     """The N-way recipe whose predictor / embedder / output-token settings apply (None: defaults)."""
-    from ..nway_training import load_nway_recipe
-    from ..recipes import recipe_kind
-
     if config:
         if recipe_kind(config) != "nway":
             raise EvaluationError(f"--config {config} is not an N-way recipe (kind = \"nway\"), e.g. configs/{source}.toml")
@@ -847,9 +832,6 @@ def run_nway(
     verbose: bool = True,
 ) -> list[NWayReport]:
     """What ``winroute evaluate --benchmark routerbench-zs llmrouter`` runs: print each table."""
-    from ..embeddings import make_embedder
-    from .cache import DiskCachedEmbedder, EmbeddingCache
-
     cache = EmbeddingCache(cache_dir)
     reports = []
     for bench in benchmarks:

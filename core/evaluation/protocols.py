@@ -20,7 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from ..data import normalize_prompt
 from ..data.records import Comparison
+from ..recipes import recipe_battles, target_aliases
+from ..training import train_router
 from .benchmarks import BenchmarkItems
 from .errors import EvaluationError
 
@@ -72,8 +75,6 @@ class TrainingSet:
 
     def predictor_models(self, strong: str, weak: str) -> dict[str, str]:
         """What the predictor calls the strong and weak model: their capability tiers, or themselves."""
-        from ..recipes import target_aliases
-
         return target_aliases(self.config, strong, weak)
 
     @property
@@ -97,8 +98,6 @@ def load_training_set(
     the user's own data), its prompts are removed from training too: out-of-domain must mean
     unseen.
     """
-    from ..recipes import recipe_battles
-
     against = list(config.decontaminate_benchmarks)
     extra: list[str] = []
     if extra_eval is not None and extra_eval.name not in against:
@@ -143,8 +142,6 @@ def train_predictor_router(
 
     ``predictor_models`` maps strong / weak to their names in the battles (capability tiers).
     """
-    from ..training import train_router
-
     return train_router(
         comparisons,
         predictor=kind,
@@ -254,8 +251,6 @@ def make_cross_fit_plan(
     items: BenchmarkItems, *, k: int = 5, seed: int = 0, max_labels: int = 1500
 ) -> CrossFitPlan:
     """Seeded k folds over groups of identical prompts; up to ``max_labels`` labels per fold."""
-    from ..data import normalize_prompt
-
     if k < 2:
         raise EvaluationError(f"cross-fitting needs k >= 2 folds, got {k}")
     if max_labels < 1:

@@ -22,7 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from ..data.models import canonical_model
+from ..data.importers import resolve_data_dir
+from ..data.models import canonical_model, load_price_catalog
+from ..embeddings import make_embedder
+from ..embeddings.cache import DiskCachedEmbedder, EmbeddingCache
+from ..loading import load_router
+from ..predictors import PREDICTORS
+from ..recipes import load_config
 from .benchmarks import (
     ROUTELLM_BENCHMARKS,
     BenchmarkItems,
@@ -31,7 +37,6 @@ from .benchmarks import (
     load_benchmark,
     load_routellm_benchmark,
 )
-from .cache import DiskCachedEmbedder, EmbeddingCache
 from .errors import BadScoresError, EvaluationError
 from .metrics import (
     Curve,
@@ -45,6 +50,7 @@ from .metrics import (
     optimal_curve,
     random_baseline,
 )
+from .plots import plot_curves
 from .protocols import (
     BALANCED,
     IN_DOMAIN,
@@ -348,9 +354,6 @@ def evaluate_scores(
 
 def blended_price_ratio(strong: str, weak: str, data_dir: str | Path | None = None) -> float | None:
     """Weak/strong cost per call from the price catalog (mean of input and output $/1M), if both are priced."""
-    from ..data.importers import resolve_data_dir
-    from ..data.models import load_price_catalog
-
     try:
         catalog = load_price_catalog(resolve_data_dir(data_dir) / "prices" / "leaderboard_with_pricing.csv")
     except (OSError, ValueError):
@@ -382,8 +385,6 @@ def write_report(report: BenchmarkReport, out_dir: str | Path, *, plot: bool = T
 
 def plot_report(report: BenchmarkReport, path: str | Path) -> Path:
     """RouteLLM-style plot: performance vs strong-call %, weak / strong / oracle lines, random band."""
-    from .plots import plot_curves
-
     curves = {k: v for k, v in report.curves.items() if k not in (ORACLE, RANDOM)}
     return plot_curves(
         curves, report.strong_mean, report.weak_mean, path,
@@ -481,15 +482,11 @@ class Harness:
     def config(self) -> Any:
         """The recipe on-the-fly routers train with (``configs/default.toml`` by default)."""
         if self._config is None:
-            from ..recipes import load_config
-
             self._config = load_config(self.config_path)
         return self._config
 
     def embedder_for(self, model_id: str) -> Any:
         """The recipe's embedder behind the on-disk cache (or the one given to the harness)."""
-        from ..embeddings import make_embedder
-
         if self._fixed_embedder:
             return self._embedder
         if self._embedder is None or self._embedder.model_id != model_id:
@@ -506,8 +503,6 @@ class Harness:
 
     def resolve_routers(self, specs: Sequence[str]) -> list[RouterSpec]:
         """``default``/``bundled``, a named predictor, or a saved router directory."""
-        from ..predictors import PREDICTORS
-
         trainable = sorted(k for k, cls in PREDICTORS.items() if cls.trains_from_battles)
         out: list[RouterSpec] = []
         for raw in specs or ["default"]:
@@ -534,8 +529,6 @@ class Harness:
     def artifact(self, path: str | None) -> Any:
         """A saved router (None = bundled) whose embedder reads the disk cache."""
         if path not in self._artifacts:
-            from .. import load_router
-
             router = load_router(path)
             router.embedder = DiskCachedEmbedder(router.embedder, self.cache)
             self._artifacts[path] = router
@@ -662,7 +655,6 @@ class Harness:
             if not recipe or not Path(recipe).is_file():
                 info["skipped"] = "in-domain needs retraining, and this artifact records no recipe file"
                 return None, info
-            from ..recipes import load_config
 
             config = load_config(recipe)
             info["retrained_from_recipe"] = recipe

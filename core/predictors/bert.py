@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..embeddings import resolve_model_path
+from ..embeddings.encoders import _torch_threads
 from ..errors import ArtifactError
 from .base import PairwiseData, Predictor, Queries
 from .text_models import (
@@ -39,7 +41,6 @@ def load_encoder_tokenizer(encoder: str) -> tuple[str, Any]:
     """The encoder's local directory and its tokenizer; missing files are a clear error (never downloads)."""
     from transformers import AutoTokenizer
 
-    from ..embeddings import resolve_model_path
 
     path = resolve_model_path(encoder)
     try:
@@ -121,7 +122,6 @@ class BertPredictor(Predictor):
         import torch
         from tqdm.auto import tqdm
 
-        from ..embeddings import _torch_threads
 
         texts = prompt_texts(data, self.kind)
         if self.max_length < 8:
@@ -283,7 +283,6 @@ class BertPredictor(Predictor):
         """Per-model scores (logits) for token rows, in batches of similar length."""
         import torch
 
-        from ..embeddings import _torch_threads
 
         self.model_.eval()
         out = np.empty((len(rows), len(self.models_)), dtype=np.float32)

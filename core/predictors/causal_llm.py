@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..embeddings.encoders import _torch_threads
 from ..errors import ArtifactError
 from .base import PairwiseData, Predictor, Queries
 from .text_models import (
@@ -141,7 +142,6 @@ class _FrozenLM:
         """Final hidden state at the answer position per text (``rows(texts)`` builds the token ids)."""
         import torch
 
-        from ..embeddings import _torch_threads
 
         out = np.empty((len(texts), self.hidden_size), dtype=np.float32)
         todo = []

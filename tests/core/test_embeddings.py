@@ -102,7 +102,7 @@ def test_int8_embeddings_are_normalised_and_close_to_fp32(
 def test_int8_has_its_own_model_id_and_cache_namespace(
     embedder: SentenceTransformerEmbedder, int8_embedder: SentenceTransformerEmbedder, tmp_path: Path
 ) -> None:
-    from core.evaluation.cache import EmbeddingCache
+    from core.embeddings import EmbeddingCache
 
     assert int8_embedder.model_id == "sentence-transformers/all-MiniLM-L6-v2#int8"
     assert embedder.model_id == "sentence-transformers/all-MiniLM-L6-v2" and embedder.quantize is None

@@ -26,7 +26,7 @@ N_TRAIN, N_TEST = 150, 60
 @pytest.fixture(scope="module")
 def cached_embedder(embedder):  # noqa: ANN001, ANN201
     """MiniLM behind the (per-session, temporary) disk cache, which the CLI test then finds warm."""
-    from core.evaluation.cache import DiskCachedEmbedder
+    from core.embeddings import DiskCachedEmbedder
 
     return DiskCachedEmbedder(embedder)
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from core import ArtifactError, load_router, make_embedder
-from core.embeddings import EMBEDDER_DIR
-from core.static_embeddings import MAX_CHARS, StaticEmbedder, StaticSpec, parse_static_id
+from core.embeddings import EMBEDDER_DIR, StaticEmbedder, StaticSpec, parse_static_id
+from core.embeddings.static import MAX_CHARS
 
 HEAVY = ("torch", "transformers", "sentence_transformers", "scipy", "sklearn")
 
@@ -158,7 +158,7 @@ def test_nway_router_carries_the_table_through_the_disk_cache(tmp_path: Path, st
     """An N-way router trained through the evaluation harness's DiskCachedEmbedder saves and reloads its table."""
     from core import NWayRouter
     from core.costs import specs_from_costs
-    from core.evaluation.cache import DiskCachedEmbedder, EmbeddingCache
+    from core.embeddings import DiskCachedEmbedder, EmbeddingCache
     from core.nway_training import load_nway_source, outcome_data, train_nway_router
 
     outcomes, _ = load_nway_source("routerbench_zs", "train", data_dir)

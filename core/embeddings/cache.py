@@ -1,4 +1,4 @@
-"""On-disk cache of prompt embeddings, so re-running an evaluation does not re-embed 15k prompts.
+"""On-disk cache of prompt embeddings, so re-running a training or an evaluation does not re-embed 15k prompts.
 
 Layout (no pickle anywhere)::
 

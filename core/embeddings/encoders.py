@@ -1,8 +1,8 @@
 """Prompt embedders: a small protocol, the local sentence-transformers default, OpenAI, an LRU cache.
 
 Nothing heavy is imported at ``import core``: torch and sentence-transformers load on
-first use, from local files only. The torch-free static embedder is ``core.static_embeddings``;
-``make_embedder`` / ``save_embedder`` / ``load_embedder`` below choose and persist either kind.
+first use, from local files only. The torch-free static embedder is :mod:`core.embeddings.static`;
+:mod:`core.embeddings.factory` chooses and persists either kind.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .sanitize import bound_text
+from ..sanitize import bound_text
 
 DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
 _BUNDLED_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "default"}
@@ -616,64 +616,3 @@ class OpenAIEmbedder(_CachedEmbedder):
         out = np.asarray(rows, dtype=np.float32)
         self._dim = out.shape[1]
         return out
-
-
-EMBEDDER_DIR = "embedder"  # a router artifact's folder for an embedder that carries its own weights
-
-
-def is_remote(model_id: str) -> bool:
-    """True for an embedder that sends the prompts off the machine (an API)."""
-    return str(model_id).lower().startswith("openai/")
-
-
-def embedder_for_artifact(
-    model_id: str, directory: str | os.PathLike[str], *, allow_remote: bool = False, where: str = "the artifact"
-) -> Embedder:
-    """The embedder a saved router in ``directory`` names (:func:`load_embedder`), refusing a network one
-    unless the caller allows it.
-
-    A router file must not be able to send every prompt to a remote API because an API key
-    happens to be in the environment (issue 18, finding 6): pass ``allow_remote=True``, or
-    the embedder object itself, to load such a router.
-    """
-    if is_remote(model_id) and not allow_remote:
-        from .errors import ArtifactError
-
-        raise ArtifactError(
-            f"{where} names the remote embedder {model_id!r}, which would send every prompt off this machine; "
-            "load it with allow_remote=True or pass embedder=... explicitly"
-        )
-    return load_embedder(model_id, directory)
-
-
-def make_embedder(model_id: str = DEFAULT_EMBEDDER, **kwargs: Any) -> Embedder:
-    """Embedder for an id: ``openai/<model>``, ``static[:<model>...]`` or a sentence-transformers model.
-
-    A sentence-transformers id may end in ``#int8`` (``SentenceTransformerEmbedder(quantize="int8")``).
-    A static id (``core.static_embeddings``) gives a table distilled from the local model on first
-    use (train time); a router artifact carries its table, read by :func:`load_embedder`.
-    """
-    if model_id.startswith("openai/"):
-        return OpenAIEmbedder(model_id.split("/", 1)[1], **kwargs)
-    from .static_embeddings import StaticEmbedder, is_static_id
-
-    if is_static_id(model_id):
-        return StaticEmbedder.distilled(model_id, **kwargs)
-    return SentenceTransformerEmbedder(model_id, **kwargs)
-
-
-def save_embedder(embedder: Embedder, directory: str | os.PathLike[str]) -> None:
-    """Write into a router artifact what its embedder needs besides its id (a static table)."""
-    from .static_embeddings import is_static_id
-
-    if is_static_id(embedder.model_id):
-        embedder.save(Path(directory) / EMBEDDER_DIR)  # type: ignore[attr-defined]
-
-
-def load_embedder(model_id: str, directory: str | os.PathLike[str]) -> Embedder:
-    """The embedder a router artifact names: its own static table, or :func:`make_embedder`'s."""
-    from .static_embeddings import StaticEmbedder, is_static_id
-
-    if is_static_id(model_id):
-        return StaticEmbedder.load(Path(directory) / EMBEDDER_DIR, expected_id=model_id)
-    return make_embedder(model_id)

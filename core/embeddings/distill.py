@@ -22,16 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .artifacts import read_tensors, write_tensors
-from .errors import ArtifactError
-from .static_embeddings import StaticSpec
+from ..artifacts import read_tensors, write_tensors
+from ..errors import ArtifactError
+from .cache import default_cache_dir
+from .encoders import SentenceTransformerEmbedder, _torch_threads, resolve_model_path
+from .static_ids import StaticSpec
 
 
 @functools.lru_cache(maxsize=4)  # one distillation per spec and process (training several recipes)
 def distill_table(spec: StaticSpec) -> tuple[np.ndarray, str]:
     """(float32 table of shape (vocab, dim), tokenizer.json text) for ``spec``, cached on disk."""
-    from .embeddings import resolve_model_path
-
     base_dir = Path(resolve_model_path(spec.base))
     tok_file = base_dir / "tokenizer.json"
     if not tok_file.is_file():
@@ -51,8 +51,6 @@ def token_vectors(base: str, batch_size: int = 512) -> np.ndarray:
     """Mean output state of ``[CLS] t [SEP]`` for every token ``t`` of ``base``'s vocabulary."""
     import torch
     from tqdm.auto import tqdm
-
-    from .embeddings import SentenceTransformerEmbedder, _torch_threads
 
     embedder = SentenceTransformerEmbedder(base)
     model = embedder._load()
@@ -89,8 +87,6 @@ def reduce_table(vectors: np.ndarray, *, pca: int, sif: float) -> np.ndarray:
 
 def _cache_file(spec: StaticSpec, base_dir: Path) -> Path:
     """Cache path keyed by the spec and the base model's files (names, sizes, times)."""
-    from .evaluation.cache import default_cache_dir
-
     stamp = sorted((str(p.relative_to(base_dir)), p.stat().st_size, int(p.stat().st_mtime))
                    for p in base_dir.rglob("*") if p.is_file())
     digest = hashlib.sha256(json.dumps([spec.model_id, stamp]).encode()).hexdigest()[:16]

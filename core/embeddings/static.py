@@ -1,7 +1,7 @@
 """Static (token-table) embeddings: route with numpy, ``tokenizers`` and ``safetensors`` only.
 
 A prompt's vector is the L2-normalised mean of its tokens' rows in a table distilled, at
-train time, from a sentence-transformer (``core.static_distill``). The table and the
+train time, from a sentence-transformer (:mod:`core.embeddings.distill`). The table and the
 tokenizer travel inside the router artifact (``<router>/embedder/``: JSON + safetensors +
 tokenizer.json, every file checksummed), so routing never loads torch, never distils and
 never downloads. The work per prompt is one tokenizer pass and one row sum: linear in the
@@ -25,59 +25,16 @@ from typing import Any
 
 import numpy as np
 
-from .artifacts import read_json, read_tensors, sha256_file, write_tensors
-from .embeddings import _CachedEmbedder
-from .errors import ArtifactError
+from ..artifacts import read_json, read_tensors, sha256_file, write_tensors
+from ..errors import ArtifactError
+from ..sanitize import replace_surrogates
+from .distill import distill_table
+from .encoders import _CachedEmbedder
+from .static_ids import DTYPES, STATIC_PREFIX, parse_static_id
 
-STATIC_PREFIX = "static"
 STATIC_FORMAT = 1
-DTYPES = ("int8", "float16", "float32")
 MAX_CHARS = 200_000  # longer prompts keep their head and tail (a safety cap, ~50k tokens)
 HEAD_CHARS = 20_000
-
-
-@dataclass(frozen=True)
-class StaticSpec:
-    """What a static table is distilled from and how: the content of a ``static:`` id."""
-
-    base: str = "all-MiniLM-L6-v2"
-    pca: int = 256  # 0 keeps the encoder's width
-    sif: float = 1e-4  # Zipf/SIF down-weighting of frequent tokens (0: off)
-    dtype: str = "int8"  # storage in the artifact; routing runs on float32
-
-    @property
-    def model_id(self) -> str:
-        defaults = StaticSpec(base=self.base)
-        opts = [f"{k}={getattr(self, k)}" for k in ("pca", "sif", "dtype") if getattr(self, k) != getattr(defaults, k)]
-        return f"{STATIC_PREFIX}:{self.base}" + (f"#{','.join(opts)}" if opts else "")
-
-
-def is_static_id(model_id: str) -> bool:
-    """True for ``static`` and ``static:...`` embedder ids."""
-    return model_id == STATIC_PREFIX or model_id.startswith(STATIC_PREFIX + ":")
-
-
-def parse_static_id(model_id: str) -> StaticSpec:
-    """``static:<base>[#k=v,...]`` -> :class:`StaticSpec`; a clear ``ValueError`` on anything else."""
-    if not is_static_id(model_id):
-        raise ValueError(f"not a static embedder id: {model_id!r} (expected 'static' or 'static:<model>[#k=v,...]')")
-    rest = model_id[len(STATIC_PREFIX) + 1 :]
-    base, _, options = rest.partition("#")
-    spec = StaticSpec(base=base or StaticSpec.base)
-    for item in filter(None, options.split(",")):
-        key, sep, value = item.partition("=")
-        try:
-            if not sep or key not in ("pca", "sif", "dtype"):
-                raise ValueError(f"unknown option {item!r}")
-            spec = replace(spec, **{key: value if key == "dtype" else int(value) if key == "pca" else float(value)})
-        except ValueError as exc:
-            raise ValueError(f"static embedder id {model_id!r}: {exc} (options: pca=<int>, sif=<float>, dtype=...)") from exc
-    if spec.dtype not in DTYPES:
-        raise ValueError(f"static embedder id {model_id!r}: dtype must be one of {DTYPES}, got {spec.dtype!r}")
-    if spec.pca < 0 or spec.sif < 0:
-        raise ValueError(f"static embedder id {model_id!r}: pca and sif must be >= 0")
-    return spec
-
 
 @dataclass(frozen=True)
 class _Loaded:
@@ -125,8 +82,6 @@ class StaticEmbedder(_CachedEmbedder):
     @classmethod
     def distilled(cls, model_id: str = STATIC_PREFIX, **kwargs: Any) -> StaticEmbedder:
         """An embedder whose table is distilled from the local base model when first needed."""
-        from .static_distill import distill_table
-
         spec = parse_static_id(model_id)
         return cls(spec.model_id, lambda: distill_table(spec), **kwargs)
 
@@ -205,8 +160,6 @@ class StaticEmbedder(_CachedEmbedder):
 
     def _cut(self, text: str) -> str:
         """The text the tokenizer reads: unpaired surrogates replaced (it refuses them), capped to ``max_chars``."""
-        from .sanitize import replace_surrogates
-
         text = replace_surrogates(text)
         if len(text) <= self.max_chars:
             return text

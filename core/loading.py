@@ -1,0 +1,56 @@
+"""Loading a saved router (two-model or N-way) and the process-wide bundled default."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from .artifacts import read_json
+from .embeddings import Embedder
+from .errors import ArtifactError
+from .nway_router import NWAY_KIND, NWayRouter
+from .router import Router
+
+__all__ = ["DEFAULT_ROUTER_DIR", "default_router", "load_router"]
+
+DEFAULT_ROUTER_DIR = Path(__file__).resolve().parent / "default_router"
+
+
+def load_router(
+    path: str | Path | None = None,
+    *,
+    embedder: Embedder | None = None,
+    allow_remote: bool = False,
+    expected_sha256: str | None = None,
+) -> Router | NWayRouter:
+    """Load a saved router, two-model or N-way; with no argument, the bundled default (MF, offline).
+
+    The artifact is validated whole before use (docs/security.md). One that names a remote
+    embedder (OpenAI) is refused unless ``allow_remote=True`` or ``embedder`` is given;
+    ``expected_sha256`` pins the artifact's manifest digest (``router.artifact_sha256``).
+    """
+    directory = DEFAULT_ROUTER_DIR if path is None else Path(path)
+    if not directory.is_dir():
+        raise ArtifactError(f"no router artifact at {directory} (expected a directory with router.json)")
+    options = {"embedder": embedder, "allow_remote": allow_remote, "expected_sha256": expected_sha256}
+    if read_json(directory / "router.json").get("kind") == NWAY_KIND:
+        return NWayRouter.load(directory, **options)
+    return Router.load(directory, **options)
+
+
+_shared_lock = threading.Lock()
+_shared: Router | None = None
+
+
+def default_router() -> Router:
+    """The bundled default router, loaded once per process and shared (adapters use it).
+
+    Sharing means one encoder in memory and one embedding cache. Do not ``calibrate`` it:
+    load a private router with ``load_router()`` for that.
+    """
+    global _shared
+    if _shared is None:
+        with _shared_lock:
+            if _shared is None:
+                _shared = load_router()
+    return _shared
