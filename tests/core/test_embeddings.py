@@ -9,13 +9,19 @@ import core
 from core import SentenceTransformerEmbedder, make_embedder
 
 
-def test_import_core_is_light() -> None:
+#: Third-party packages that cost seconds to import: each loads on first use, never at ``import core``.
+HEAVY_IMPORTS = ("torch", "transformers", "sentence_transformers", "scipy", "sklearn", "matplotlib")
+
+
+@pytest.mark.parametrize("module", ["core", "core.cli"])
+def test_import_core_is_light(module: str) -> None:
+    """``import core`` (and the ``winroute`` CLI's module) loads none of the heavy libraries."""
     import subprocess
     import sys
 
-    code = "import sys, core; print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    code = f"import sys, {module}; print(' '.join(m for m in {HEAVY_IMPORTS!r} if m in sys.modules) or '-')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "False"]
+    assert out.split() == ["-"], f"import {module} loaded {out.strip()}"
 
 
 def test_bundled_model_embeds_normalised_and_caches(embedder: SentenceTransformerEmbedder) -> None:
