@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo test bench train-default clean
+.PHONY: setup demo test lint bench train-default clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Import contracts (pyproject.toml [tool.importlinter]), lint and types on core; CI runs it before the tests.
+lint: setup
+	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/ruff check core
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/python benchmarks/overhead.py

@@ -6,6 +6,7 @@ Importing this package is cheap: torch and sentence-transformers load on first u
 from __future__ import annotations
 
 from .conversation import Conversation, routing_input
+from .costs import ModelSpec
 from .embeddings import Embedder, OpenAIEmbedder, SentenceTransformerEmbedder, StaticEmbedder, make_embedder
 from .errors import (
     ArtifactError,
@@ -16,6 +17,8 @@ from .errors import (
     UnknownModelError,
     WinrouteError,
 )
+from .loading import DEFAULT_ROUTER_DIR, default_router, load_router
+from .nway_router import NWayRouter
 from .predictors import (
     PREDICTORS,
     QUALITY_PREDICTORS,
@@ -29,9 +32,6 @@ from .predictors import (
     RandomPredictor,
     SWRankingPredictor,
 )
-from .costs import ModelSpec
-from .loading import DEFAULT_ROUTER_DIR, default_router, load_router
-from .nway_router import NWayRouter
 from .router import RouteDecision, Router
 
 __version__ = "0.1.0"

@@ -4,7 +4,7 @@ the file and the field, raised at load, never a crash deep inside the first rout
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -38,7 +38,7 @@ class RouterFile(_Strict):
     predictor_models: dict[str, str] = Field(default_factory=dict)
     threshold: float = Field(ge=0.0, le=1.0)
     last_k_user_turns: int = Field(default=1, ge=1, le=10_000)
-    tensors_sha256: Optional[str] = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    tensors_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("weak")
@@ -59,9 +59,9 @@ class NWayRouterFile(_Strict):
     features: list[str]
     models: list[dict[str, Any]] = Field(min_length=1)
     cost_weight: float = Field(default=0.0, ge=0.0)
-    min_quality: Optional[float] = Field(default=None, ge=0.0, le=1.0)
+    min_quality: float | None = Field(default=None, ge=0.0, le=1.0)
     last_k_user_turns: int = Field(default=1, ge=1, le=10_000)
-    tensors_sha256: Optional[str] = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    tensors_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -113,6 +113,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     router = _load(args.router)
+    if not isinstance(router, Router):
+        raise WinrouteError(f"winroute calibrate sets a two-model router's threshold; {args.router} is an N-way router")
     threshold = router.calibrate(read_prompts(args.prompts), args.strong_share)
     print(f"threshold {threshold:.4f} sends {args.strong_share:.0%} of {args.prompts} to {router.strong}")
     if args.out:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, cast
 
 from .errors import InvalidConversationError
 from .sanitize import MAX_TEXT_CHARS, clean_text
 from .validation import check_int
 
 Message = Mapping[str, Any]
-Conversation = Union[str, Sequence[Message]]
+Conversation = str | Sequence[Message]
 
 USER_ROLES = frozenset({"user", "human"})
 TOOL_ROLES = frozenset({"tool", "function"})
@@ -87,6 +87,7 @@ def routing_input(conversation: Conversation, *, last_k_user_turns: int = 1) -> 
         raise InvalidConversationError(
             f"a conversation is a string or a list of role/content messages, got {type(conversation).__name__}"
         )
+    messages = cast("Sequence[Message]", conversation)  # a string returned above; mypy cannot tell
     if len(conversation) == 0:
         raise InvalidConversationError("cannot route an empty conversation (no messages)")
 
@@ -112,7 +113,7 @@ def routing_input(conversation: Conversation, *, last_k_user_turns: int = 1) -> 
         )
     joined = "\n".join(user_texts[-last_k_user_turns:])
     text, notes = clean_text(joined)
-    return RoutingInput(text, _sticky_route(conversation, last_user_index), ignored, notes, len(joined) > MAX_TEXT_CHARS)
+    return RoutingInput(text, _sticky_route(messages, last_user_index), ignored, notes, len(joined) > MAX_TEXT_CHARS)
 
 
 def _sticky_route(conversation: Sequence[Message], last_user_index: int) -> str | None:

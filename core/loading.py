@@ -32,10 +32,9 @@ def load_router(
     directory = DEFAULT_ROUTER_DIR if path is None else Path(path)
     if not directory.is_dir():
         raise ArtifactError(f"no router artifact at {directory} (expected a directory with router.json)")
-    options = {"embedder": embedder, "allow_remote": allow_remote, "expected_sha256": expected_sha256}
     if read_json(directory / "router.json").get("kind") == NWAY_KIND:
-        return NWayRouter.load(directory, **options)
-    return Router.load(directory, **options)
+        return NWayRouter.load(directory, embedder=embedder, allow_remote=allow_remote, expected_sha256=expected_sha256)
+    return Router.load(directory, embedder=embedder, allow_remote=allow_remote, expected_sha256=expected_sha256)
 
 
 _shared_lock = threading.Lock()
@@ -52,5 +51,5 @@ def default_router() -> Router:
     if _shared is None:
         with _shared_lock:
             if _shared is None:
-                _shared = load_router()
+                _shared = Router.load(DEFAULT_ROUTER_DIR)  # the bundled default is a two-model router
     return _shared

@@ -9,9 +9,9 @@
 
 from __future__ import annotations
 
+from ..prompt_sketch import DEFAULT_SKETCH_SIZE, MissingSketchError, PromptSketch, build_sketch
 from .adapt import adapt_router, refit_base_predictor
 from .curves import ACTIVE, BUDGETS, RANDOM, CurvePoint, LabelEfficiency, label_efficiency
-from ..prompt_sketch import DEFAULT_SKETCH_SIZE, MissingSketchError, PromptSketch, build_sketch
 from .errors import AdaptationError
 from .inspection import CLOSE_COSINE, DomainReport, inspect_prompts, recommend_labels
 from .labels import label_battles, load_comparisons
@@ -38,9 +38,9 @@ __all__ = [
     "label_battles",
     "label_efficiency",
     "load_comparisons",
+    "log_length",
     "recommend_labels",
     "refit_base_predictor",
-    "log_length",
     "select_indices",
     "select_prompts",
     "threshold_quantile",

@@ -80,6 +80,10 @@ class _Lookup:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.embeddings[[self.rows[t] for t in texts]]
 
+    def truncated(self, texts: Sequence[str]) -> np.ndarray:
+        """Nothing is cut: the vectors were computed (and truncation reported) already."""
+        return np.zeros(len(texts), dtype=bool)
+
 
 def active_pick(
     queries: Queries, scores: np.ndarray, lengths: np.ndarray | None, pool: np.ndarray, n: int,

@@ -33,17 +33,17 @@ from core.data.records import Comparison, Outcome
 
 __all__ = [
     "DATA_ENV_VAR",
-    "resolve_data_dir",
-    "load_routellm_eval",
+    "load_alpaca_eval",
     "load_contaminated_prompts",
     "load_eval_prompts",
-    "load_alpaca_eval",
     "load_fastchat",
     "load_fastchat_questions",
-    "load_routerbench",
     "load_llmrouter",
     "load_llmrouter_prices",
+    "load_routellm_eval",
+    "load_routerbench",
     "load_zeroeval",
+    "resolve_data_dir",
 ]
 
 log = logging.getLogger(__name__)

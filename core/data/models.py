@@ -24,8 +24,8 @@ from core.data.errors import DataFormatError, DataNotFoundError
 __all__ = [
     "ModelInfo",
     "canonical_model",
-    "model_key",
     "load_price_catalog",
+    "model_key",
     "model_tiers",
 ]
 

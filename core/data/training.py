@@ -21,12 +21,12 @@ from core.data.records import Comparison, Outcome
 
 __all__ = [
     "ALL_TRAINING_SOURCES",
-    "DIFFICULTY_PAIR",
     "DEFAULT_TRAINING_SOURCES",
-    "difficulty_comparisons",
+    "DIFFICULTY_PAIR",
     "TrainingData",
-    "outcomes_to_comparisons",
+    "difficulty_comparisons",
     "load_training_sources",
+    "outcomes_to_comparisons",
     "tier_comparisons",
     "tier_name",
     "training_source",

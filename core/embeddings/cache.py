@@ -221,7 +221,7 @@ class DiskCachedEmbedder:
     def __init__(self, embedder: Any, cache: EmbeddingCache | None = None, *, desc: str = "embedding") -> None:
         if isinstance(embedder, DiskCachedEmbedder):
             embedder = embedder.inner
-        self.inner = embedder
+        self.inner: Any = embedder
         self.cache = cache if cache is not None else EmbeddingCache()
         self.desc = desc
 

@@ -29,7 +29,10 @@ _BUNDLED_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"
 class Embedder(Protocol):
     """Turns texts into L2-normalised float32 rows; reports which texts it had to truncate."""
 
-    model_id: str
+    @property
+    def model_id(self) -> str:
+        """Names the vectors: two embedders with one id give the same vector for a text."""
+        ...
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One normalised row per text."""
@@ -398,7 +401,7 @@ class _TransformersEncoder:
 
 
 @functools.cache
-def _lean_bert_class() -> type:
+def _lean_bert_class() -> Any:
     """Defined on first use so that ``import core`` does not import torch."""
     import torch
     from torch import nn
@@ -501,7 +504,8 @@ def _lean_bert_class() -> type:
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
             t = input_ids.shape[1]
-            h = self.emb_norm(F.embedding(input_ids, self.word) + self.positions[:t] + self.type0)
+            word, positions, type0 = self.word, self.positions, self.type0  # buffers (torch types them Tensor | Module)
+            h = self.emb_norm(F.embedding(input_ids, word) + positions[:t] + type0)  # type: ignore[arg-type, index, operator]
             mask = None if attention_mask is None else attention_mask[:, None, None, :].bool()
             for layer in self.layers:
                 h = layer(h, mask)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from ..errors import ArtifactError
 from ..sanitize import replace_surrogates
 from .distill import distill_table
 from .encoders import _CachedEmbedder
-from .static_ids import DTYPES, STATIC_PREFIX, parse_static_id
+from .static_ids import STATIC_PREFIX, parse_static_id
 
 STATIC_FORMAT = 1
 MAX_CHARS = 200_000  # longer prompts keep their head and tail (a safety cap, ~50k tokens)

@@ -47,7 +47,12 @@ def parse_static_id(model_id: str) -> StaticSpec:
         try:
             if not sep or key not in ("pca", "sif", "dtype"):
                 raise ValueError(f"unknown option {item!r}")
-            spec = replace(spec, **{key: value if key == "dtype" else int(value) if key == "pca" else float(value)})
+            if key == "dtype":
+                spec = replace(spec, dtype=value)
+            elif key == "pca":
+                spec = replace(spec, pca=int(value))
+            else:
+                spec = replace(spec, sif=float(value))
         except ValueError as exc:
             raise ValueError(f"static embedder id {model_id!r}: {exc} (options: pca=<int>, sif=<float>, dtype=...)") from exc
     if spec.dtype not in DTYPES:

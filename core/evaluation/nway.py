@@ -382,7 +382,7 @@ def _number(text: str) -> Any:
 def _router_and_origin(spec: Any, items: NWayItems, embedder: Any, recipe_params: Mapping[str, Mapping[str, Any]]) -> tuple[Any, str, str, dict[str, Any], float | None]:
     if not isinstance(spec, (str, Path)):  # a router object: NWayRouter or anything with its predict_texts
         return spec, spec.predictor.kind, "in memory", spec.predictor.get_params(), None
-    kind, params = parse_router_spec(spec)
+    kind, params = parse_router_spec(str(spec))
     if kind in QUALITY_PREDICTORS:
         merged = {**dict(recipe_params.get(kind, {})), **params}
         started = time.perf_counter()

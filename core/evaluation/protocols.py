@@ -234,7 +234,7 @@ class CrossFitPlan:
             "seed": self.seed,
             "max_labels": self.max_labels,
             "fold_sizes": [len(t) for t in self.test],
-            "labels_per_fold": [len(l) for l in self.labels],
+            "labels_per_fold": [len(fold) for fold in self.labels],
         }
 
     def check(self, n: int) -> None:
@@ -242,8 +242,8 @@ class CrossFitPlan:
         seen = np.concatenate(self.test)
         if len(seen) != n or len(np.unique(seen)) != n:
             raise AssertionError("cross-fit folds do not cover every item exactly once")
-        for t, l in zip(self.test, self.labels):
-            if np.intersect1d(t, l).size:
+        for test, labels in zip(self.test, self.labels):
+            if np.intersect1d(test, labels).size:
                 raise AssertionError("a fold's router was trained on one of its own test items")
 
 

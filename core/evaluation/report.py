@@ -275,8 +275,8 @@ def render_markdown(
         "the prompt-length heuristic (longer prompt -> strong) and the oracle (optimal) router."
     )
     out.append(f"- AIQ cost axis: {first.cost_basis}.")
-    out += ["", "## Summary: APGR", ""] + _summary(reports)
-    out += ["", "### Against the aims of issue 3", ""] + _aims(reports)
+    out += ["", "## Summary: APGR", "", *_summary(reports)]
+    out += ["", "### Against the aims of issue 3", "", *_aims(reports)]
     out += [
         "",
         "### RouteLLM's published numbers (reference, not produced here)",

@@ -183,7 +183,7 @@ class BenchmarkReport:
         cols = ["apgr", "cpt_20", "cpt_50", "cpt_80", "saving_50", "saving_80", "aiq"]
         labels = ["APGR", "CPT(20%)", "CPT(50%)", "CPT(80%)", "save@50", "save@80", "AIQ"]
         width = max([len(n) for n in self.rows] + [24]) + 2
-        lines = head + [f"{'router':<{width}}" + "".join(f"{c:>10}" for c in labels)]
+        lines = [*head, f"{'router':<{width}}" + "".join(f"{c:>10}" for c in labels)]
         for name, row in self.rows.items():
             cells = []
             for c in cols:

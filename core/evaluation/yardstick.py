@@ -158,11 +158,12 @@ def load_source_items(name: str, data_dir: str | Path | None = None) -> Benchmar
         rows += [(c.prompt, c.prompt, weak, 1.0 - c.outcome, None) for c in comps]
         items = benchmark_items(rows, strong, weak, name=name, scale="P(judge prefers the model's answer)")
     elif name.startswith("routerbench_"):
-        rows = [o for o in load_routerbench(root / "routerbench_zs") if record_group(o.source, o.prompt, o.prompt_id) == name]
-        items = benchmark_items(_by_prompt(rows), strong, weak, name=name)
+        outcomes = [o for o in load_routerbench(root / "routerbench_zs")
+                    if record_group(o.source, o.prompt, o.prompt_id) == name]
+        items = benchmark_items(_by_prompt(outcomes), strong, weak, name=name)
     elif name.startswith("llmrouter_"):
-        rows = [o for o in load_llmrouter(root / "llmrouter") if llmrouter_family(o.prompt) == name]
-        items = benchmark_items(_by_prompt(rows), strong, weak, name=name)
+        outcomes = [o for o in load_llmrouter(root / "llmrouter") if llmrouter_family(o.prompt) == name]
+        items = benchmark_items(_by_prompt(outcomes), strong, weak, name=name)
     elif name.startswith("routellm_"):
         items = load_routellm_benchmark(name.removeprefix("routellm_"), strong, weak, root)
         items.name = name

@@ -55,7 +55,7 @@ def parse_verdict(text: str) -> Verdict:
     found = _VERDICT.findall(text or "")
     if not found:
         raise UnparseableVerdictError(text or "")
-    return found[-1]  # type: ignore[return-value]
+    return found[-1]
 
 
 def combine_verdicts(first: Verdict, swapped: Verdict) -> float:

@@ -24,10 +24,10 @@ QUALITY_PREDICTORS: dict[str, type[QualityPredictor]] = {
 
 __all__ = [
     "PREDICTORS",
+    "QUALITY_PREDICTORS",
     "AdaptedPredictor",
     "BertPredictor",
     "CausalLMPredictor",
-    "QUALITY_PREDICTORS",
     "KNNQualityPredictor",
     "MFPredictor",
     "MLPQualityPredictor",

@@ -213,7 +213,7 @@ class AdaptedPredictor(Predictor):
                 "models": self.base_.models_,
                 "state": self.base_._state_meta(),
             },
-            "n_labels": int(len(self.label_residuals_)),
+            "n_labels": len(self.label_residuals_),
         }
 
     def _set_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:

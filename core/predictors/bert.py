@@ -115,7 +115,7 @@ class BertPredictor(Predictor):
         """[CLS] + first/last tokens + [SEP] per text, at most ``window`` ids."""
         ids = tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
         cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
-        return [[cls] + head_tail(list(x), window - 2, self.head_tokens) + [sep] for x in ids]
+        return [[cls, *head_tail(list(x), window - 2, self.head_tokens), sep] for x in ids]
 
     # -- fit -----------------------------------------------------------------------------------
     def fit(self, data: PairwiseData) -> BertPredictor:
@@ -129,7 +129,7 @@ class BertPredictor(Predictor):
         self.models_ = list(data.models)
         torch.manual_seed(self.seed)
         if self.init is not None:
-            model, tokenizer = self._init_model()
+            model, tokenizer = self._init_model(self.init)
         else:
             model, tokenizer = self._pretrained_model()
         self.model_, self.tokenizer_ = model, tokenizer
@@ -147,7 +147,7 @@ class BertPredictor(Predictor):
         )
         run = {k: v for k, v in self.get_params().items() if k not in ("checkpoint_dir", "show_progress", "num_threads")}
         ckpt = Checkpoint(self.checkpoint_dir, fingerprint(run, self.models_, texts))
-        state = {"epoch": 0, "step": 0, "best_val": None, "best_epoch": None, "bad_epochs": 0,
+        state: dict[str, Any] = {"epoch": 0, "step": 0, "best_val": None, "best_epoch": None, "bad_epochs": 0,
                  "loss_history": [], "val_history": []}
         best: dict[str, Any] | None = None
         resumed = ckpt.load()
@@ -246,16 +246,16 @@ class BertPredictor(Predictor):
                 hf_logging.enable_progress_bar()
         return model, tokenizer
 
-    def _init_model(self) -> tuple[Any, Any]:
+    def _init_model(self, init: str) -> tuple[Any, Any]:
         """The fine-tuned model saved at ``init``, its head rows reordered to this fit's models."""
         import torch
 
-        base = Predictor.load(self.init)
+        base = Predictor.load(init)
         if not isinstance(base, BertPredictor):
-            raise ValueError(f"init {self.init!r} holds a {base.kind!r} predictor, not a BERT one")
+            raise ValueError(f"init {init!r} holds a {base.kind!r} predictor, not a BERT one")
         unknown = [m for m in self.models_ if m not in base.models_]
         if unknown:
-            raise ValueError(f"init {self.init!r} has no head output for model(s) {unknown}; it knows {base.models_}")
+            raise ValueError(f"init {init!r} has no head output for model(s) {unknown}; it knows {base.models_}")
         model, head = base.model_, base.model_.classifier
         rows = torch.tensor([base.models_.index(m) for m in self.models_])
         with torch.no_grad():

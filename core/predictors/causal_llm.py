@@ -130,7 +130,7 @@ class _FrozenLM:
             raise ValueError("the causal-LM instruction must contain the query slot (core.predictors.causal_llm.QUERY_SLOT)")
         if self.tokenizer.chat_template:
             messages = [{"role": "system", "content": system}, {"role": "user", "content": instruction}]
-            text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            text = str(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
         else:
             text = f"{system}\n\n{instruction}\n\nAnswer: "
         before, after = text.split(QUERY_SLOT, 1)
@@ -338,7 +338,7 @@ class CausalLMPredictor(Predictor):
         self.label_embeddings_ = (base + best[1]).numpy().astype(np.float32)
         self.history_ = {"best_step": best[2], "best_val": best[0], "steps_run": len(history),
                          "train_loss_first_last": [history[0][0], history[-1][0]],
-                         "n_prompts_read": int(len(prompts))}
+                         "n_prompts_read": len(prompts)}
         return self
 
     # -- predict -------------------------------------------------------------------------------

@@ -44,11 +44,11 @@ class SWRankingPredictor(Predictor):
         emb = np.asarray(data.queries.embeddings[used], dtype=np.float32)
         k = len(data.models)
         rows = remap[data.prompt]
-        w = data.weight * data.outcome
-        l = data.weight * (1.0 - data.outcome)
+        wins_a = data.weight * data.outcome
+        wins_b = data.weight * (1.0 - data.outcome)
         # wins[p, a*k + b] = weighted wins of a over b on prompt p (both orientations stored)
         cols = np.concatenate([data.model_a * k + data.model_b, data.model_b * k + data.model_a])
-        vals = np.concatenate([w, l])
+        vals = np.concatenate([wins_a, wins_b])
         wins = _sparse().csr_matrix((vals, (np.concatenate([rows, rows]), cols)), shape=(len(used), k * k))
         wins.sum_duplicates()
         self.models_ = list(data.models)

@@ -84,7 +84,7 @@ def split_by_prompt(data: PairwiseData, fraction: float, seed: int) -> tuple[np.
     if not 0 <= fraction < 1:
         raise ValueError(f"validation_fraction must be in [0, 1), got {fraction}")
     prompts = np.unique(data.prompt)
-    n_val = int(round(fraction * len(prompts)))
+    n_val = round(fraction * len(prompts))
     if n_val == 0 or n_val == len(prompts):
         return np.arange(len(data)), np.zeros(0, dtype=np.int64)
     held = np.random.default_rng(seed).choice(prompts, size=n_val, replace=False)
