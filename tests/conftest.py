@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -22,6 +25,40 @@ except ImportError:  # pragma: no cover - the test extra installs hypothesis
     pass
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+class TinyEmbedder:
+    """A tiny deterministic embedder for unit tests: hashed word counts, signed, L2-normalised.
+
+    A fake in place of the real encoder where a test checks plumbing, not semantics: no model
+    to load, the same vector for the same text on every machine, and texts sharing words get
+    similar vectors (so a predictor fitted on them has something to learn).
+    """
+
+    model_id = "test/hashed-words-32"
+
+    def __init__(self, dim: int = 32) -> None:
+        self.dim = dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if isinstance(texts, str):
+            raise TypeError("embed() takes a list of texts, not a single string")
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                digest = hashlib.sha256(word.encode("utf-8", "surrogatepass")).digest()
+                out[row, digest[0] % self.dim] += 1.0 if digest[1] % 2 else -1.0
+            out[row, -1] += 0.5  # no all-zero row, even for an empty text
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    def truncated(self, texts: Sequence[str]) -> np.ndarray:
+        return np.zeros(len(texts), dtype=bool)
+
+
+@pytest.fixture(scope="session")
+def tiny_embedder() -> TinyEmbedder:
+    """:class:`TinyEmbedder` (32 dimensions): unit tests' stand-in for the sentence-transformer."""
+    return TinyEmbedder()
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..errors import NotFittedError
 from .base import PairwiseData, Predictor, Queries
 
 _EPS = 1e-6
@@ -96,6 +97,11 @@ class AdaptedPredictor(Predictor):
         self.base_ = base
         self.models_ = list(base.models_)
         return self
+
+    def _check_fitted(self) -> None:
+        """Fitted means corrections learned (``fit``) or loaded, not only a base set (``with_base``)."""
+        if self.base_ is None or not hasattr(self, "ridge_coef_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted: call with_base(...).fit(...) or load it")
 
     # -- fitting ------------------------------------------------------------------------------
     def _base_z(self, queries: Queries, strong: str, weak: str) -> np.ndarray:
