@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 MB = 1_000_000
@@ -126,7 +128,9 @@ def tasks(router: Any, counter: EncodeCounter, n_tasks: int, distinct: int) -> N
     from langchain_core.messages import HumanMessage
 
     from langchain_router import RouterChatModel
-    from langchain_router.fakes import FakeToolChatModel
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' offline stand-in model
+    from fake_chat_model import FakeToolChatModel
 
     model = RouterChatModel(
         strong=FakeToolChatModel(model_name="strong-fake"), weak=FakeToolChatModel(model_name="weak-fake"), core=router

@@ -20,7 +20,6 @@ from core import default_router
 from .chat_model import RouterChatModel
 from .decision_model import WinrouteChoiceAnswer, WinrouteDecisionModel, WinrouteNoulAnswer
 from core.child_calls import ChildTimeoutError, EmptyAnswerError
-from .fakes import FakeToolChatModel
 from .messages import ROUTER_KEY, input_to_conversation, router_record, to_conversation
 from .runnable import RouteKey, route_runnable
 from .stats import RouteStats, collect_route_stats
@@ -33,7 +32,6 @@ __all__ = [
     "WinrouteChoiceAnswer",
     "WinrouteDecisionModel",
     "WinrouteNoulAnswer",
-    "FakeToolChatModel",
     "RouteKey",
     "RouteStats",
     "RouterChatModel",

@@ -96,7 +96,7 @@ def test_lone_surrogates_are_replaced_and_noted(default_router) -> None:  # noqa
 
 def test_adapters_route_text_with_lone_surrogates(default_router) -> None:  # noqa: ANN001
     from langchain_router import RouterChatModel
-    from langchain_router.fakes import FakeToolChatModel
+    from fake_chat_model import FakeToolChatModel
     from llama_index.core.llms import MockLLM
 
     from llamaindex_router import RouterLLM

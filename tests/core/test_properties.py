@@ -248,7 +248,7 @@ def langchain_property(router: Router) -> Callable[..., None]:
     from langchain_core.messages import HumanMessage
 
     from langchain_router import RouterChatModel
-    from langchain_router.fakes import FakeToolChatModel
+    from fake_chat_model import FakeToolChatModel
 
     model = RouterChatModel(strong=FakeToolChatModel(model_name="s"), weak=FakeToolChatModel(model_name="w"), core=router)
     lc_content = st.one_of(text, st.lists(st.one_of(short_text, st.fixed_dictionaries({"type": st.just("text"), "text": short_text})), min_size=1, max_size=3))

@@ -6,7 +6,8 @@ import pytest
 from openai_server import openai_server  # noqa: F401 - the loopback OpenAI-compatible server fixture
 
 from core import Router
-from langchain_router import FakeToolChatModel, RouterChatModel
+from fake_chat_model import FakeToolChatModel
+from langchain_router import RouterChatModel
 
 
 @pytest.fixture

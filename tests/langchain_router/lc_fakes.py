@@ -12,7 +12,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import Field, PrivateAttr
 
-from langchain_router import FakeToolChatModel
+from fake_chat_model import FakeToolChatModel
 
 
 class ChildError(ConnectionError):

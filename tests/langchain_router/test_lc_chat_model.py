@@ -25,7 +25,8 @@ from lc_fakes import (
 from pydantic import BaseModel, Field
 
 from core import InvalidConversationError, Router, UnknownModelError
-from langchain_router import ROUTER_KEY, FakeToolChatModel, RouterChatModel, router_record
+from fake_chat_model import FakeToolChatModel
+from langchain_router import ROUTER_KEY, RouterChatModel, router_record
 
 
 @tool

@@ -9,7 +9,8 @@ from lc_fakes import EmptyResultChatModel, HangingChatModel, StatusError, Status
 
 from core import InvalidConversationError
 from core.child_calls import EmptyAnswerError, is_transient
-from langchain_router import FakeToolChatModel, RouterChatModel, router_record
+from fake_chat_model import FakeToolChatModel
+from langchain_router import RouterChatModel, router_record
 
 PROMPT = "Prove that sqrt(2) is irrational."
 

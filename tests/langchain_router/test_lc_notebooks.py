@@ -39,7 +39,8 @@ def run_notebook(name: str, tmp_path: Path) -> str:
         transport="ipc",
         ip=str(tmp_path / "kernel"),
     )
-    client = NotebookClient(notebook, km=manager, timeout=300, resources={"metadata": {"path": str(REPO)}})
+    # run from examples/, as Jupyter does (the offline path imports the stand-in model from ../tests)
+    client = NotebookClient(notebook, km=manager, timeout=300, resources={"metadata": {"path": str(REPO / "examples")}})
     client.execute()
     texts = []
     for cell in notebook.cells:

@@ -22,7 +22,8 @@ from lc_fakes import NWAY_CHILDREN, ChildError, FailingChatModel
 from pydantic import BaseModel
 
 from core import ModelSpec, NWayRouter, Router, UnknownModelError
-from langchain_router import FakeToolChatModel, RouterChatModel, route_runnable, router_record
+from fake_chat_model import FakeToolChatModel
+from langchain_router import RouterChatModel, route_runnable, router_record
 
 MATH = "What is 17 * 23? Show your reasoning step by step."
 CODE = "Write a Python function that returns the longest common subsequence of two strings."

@@ -10,7 +10,8 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from core import InvalidConversationError, Router
-from langchain_router import FakeToolChatModel, RouterChatModel, route_runnable
+from fake_chat_model import FakeToolChatModel
+from langchain_router import RouterChatModel, route_runnable
 
 QUESTIONS = [
     "hello",

@@ -7,7 +7,9 @@ from langchain_core.messages import HumanMessage
 from langchain_core.tracers.base import BaseTracer
 from lc_fakes import FailingChatModel
 
-from langchain_router import FakeToolChatModel, RouterChatModel, RouteStats, collect_route_stats
+from fake_chat_model import FakeToolChatModel
+
+from langchain_router import RouterChatModel, RouteStats, collect_route_stats
 
 EASY, HARD = "hi", "Prove that there are infinitely many primes."
 

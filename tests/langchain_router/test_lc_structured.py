@@ -8,7 +8,9 @@ from langchain_core.exceptions import OutputParserException
 from lc_fakes import JsonModeChatModel
 from pydantic import BaseModel
 
-from langchain_router import FakeToolChatModel, RouterChatModel, router_record
+from fake_chat_model import FakeToolChatModel
+
+from langchain_router import RouterChatModel, router_record
 
 
 class Answer(BaseModel):

@@ -1,8 +1,9 @@
-"""A deterministic, offline chat model for examples and tests: it answers, calls tools, counts tokens.
+"""A deterministic, offline chat model for the tests and the example notebooks: it answers, calls tools, counts tokens.
 
-``FakeToolChatModel`` stands in for a provider model where no API key is at hand (the
-example notebooks run on it): it implements ``bind_tools`` and so structured output,
-streams word by word, and reports ``usage_metadata`` and ``model_name`` as providers do.
+``FakeToolChatModel`` stands in for a provider model where no API key is at hand (a fake: the
+tests check routing and plumbing, not answers; the LangChain notebooks fall back to it offline,
+importing it from here). It implements ``bind_tools`` and so structured output, streams word by
+word, and reports ``usage_metadata`` and ``model_name`` as providers do. Not part of the package.
 """
 
 from __future__ import annotations
