@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo test lint bench train-default clean
+.PHONY: setup demo test test-unit lint bench train-default clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# tests/unit only: no shared data, no real model, seconds (tests/integration: real data and models)
+test-unit: setup
+	$(BIN)/python -m pytest tests/unit
 
 # Import contracts (pyproject.toml [tool.importlinter]), lint and types on core; CI runs it before the tests.
 lint: setup

@@ -18,7 +18,6 @@ from langchain_core.tools import tool
 from core import InvalidConversationError, UnknownModelError
 from langchain_router import (
     ROUTER_KEY,
-    FakeToolChatModel,
     RouterChatModel,
     RouterMiddleware,
     WinrouteChoiceAnswer,
@@ -26,6 +25,7 @@ from langchain_router import (
     router_record,
 )
 
+from fake_chat_model import FakeToolChatModel
 from lc_fakes import FailingChatModel
 
 HARD = "Prove that there are infinitely many primes, then derive the prime number theorem's error term."

@@ -1,4 +1,4 @@
-"""Conformance checks run over the whole predictor registry, as scikit-learn's ``parametrize_with_checks``.
+"""Conformance checks for every predictor in the registry, as scikit-learn's ``parametrize_with_checks``.
 
 Every kind in ``core.predictors.PREDICTORS`` (win predictors) and ``QUALITY_PREDICTORS`` (N-way
 quality predictors) must have an entry in ``WIN_FACTORIES`` / ``QUALITY_FACTORIES`` below, so a
@@ -9,8 +9,9 @@ inside [0, 1], ``UnknownModelError`` for a model it never saw, and a save/load r
 predicts the same.
 
 The data are synthetic battles on 48 templated prompts embedded by the tests' tiny deterministic
-embedder (no shared data). BERT and the causal LM read the prompt text with their real local
-models (installed packages, offline), on small settings; they are the slow part.
+embedder (no shared data). tests/unit/core/test_predictor_conformance.py runs the checks on every kind
+but BERT and the causal LM, which read the prompt text with their real local models (installed
+packages, offline) and so run in tests/integration/core/test_predictor_conformance_text.py.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import json
 import random
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -115,8 +115,8 @@ WIN_FACTORIES: dict[str, Callable[[PairwiseData], Predictor]] = {
     "causal_llm": lambda data: CausalLMPredictor(max_length=32, steps=20, batch_size=16, validation_fraction=0.0,
                                                  show_progress=False),
 }
-#: Kinds that load a real local model (slow on two cores): marked ``slow``, still part of the default run.
-REAL_MODEL_KINDS = {"bert", "causal_llm"}
+#: Kinds that load a real local model: checked by the integration tests.
+REAL_MODEL_KINDS = ("bert", "causal_llm")
 #: Kinds that learn one model pair (refusing battles among more): fitted on the strong-vs-weak battles.
 ONE_PAIR_KINDS = {"ridge"}
 
@@ -124,16 +124,6 @@ QUALITY_FACTORIES: dict[str, Callable[[], QualityPredictor]] = {
     "knn_quality": lambda: KNNQualityPredictor(k=5),
     "mlp_quality": lambda: MLPQualityPredictor(hidden=8, epochs=3),
 }
-
-
-def _win_kinds() -> list[Any]:
-    return [pytest.param(kind, marks=pytest.mark.slow) if kind in REAL_MODEL_KINDS else kind for kind in PREDICTORS]
-
-
-def test_every_registered_predictor_has_conformance_settings() -> None:
-    """A predictor added to a registry without settings here fails, instead of going unchecked."""
-    assert set(WIN_FACTORIES) == set(PREDICTORS), "give every registered win predictor small settings above"
-    assert set(QUALITY_FACTORIES) == set(QUALITY_PREDICTORS), "give every registered quality predictor settings"
 
 
 def _check_params(predictor: Predictor | QualityPredictor) -> None:
@@ -166,8 +156,8 @@ def _pairs(predictor: Predictor) -> list[tuple[str, str]]:
     return [(STRONG, WEAK), (WEAK, STRONG)] + ([(MID, STRONG)] if MID in predictor.models_ else [])
 
 
-@pytest.mark.parametrize("kind", _win_kinds())
-def test_win_predictor_params_and_unfitted_use(kind: str, battles: PairwiseData, tmp_path: Path) -> None:
+def check_params_and_unfitted_use(kind: str, battles: PairwiseData, tmp_path: Path) -> None:
+    """Constructor parameters read back; predict and save refuse an unfitted predictor."""
     predictor = WIN_FACTORIES[kind](battles)
     assert type(predictor) is PREDICTORS[kind] and predictor.kind == kind
     _check_params(predictor)
@@ -178,8 +168,8 @@ def test_win_predictor_params_and_unfitted_use(kind: str, battles: PairwiseData,
     assert not (tmp_path / "unfitted" / "predictor.json").exists()
 
 
-@pytest.mark.parametrize("kind", _win_kinds())
-def test_win_predictor_predicts_probabilities(kind: str, fitted, battles: PairwiseData) -> None:  # noqa: ANN001
+def check_predicts_probabilities(kind: str, fitted, battles: PairwiseData) -> None:  # noqa: ANN001
+    """Probabilities of the right shape for each known pair; an unknown model is named in the error."""
     predictor = fitted(kind)
     _check_params(predictor)  # fitting does not rewrite constructor arguments
     queries = battles.queries.subset(np.arange(20))
@@ -191,8 +181,8 @@ def test_win_predictor_predicts_probabilities(kind: str, fitted, battles: Pairwi
         predictor.predict(queries, "no-such-model", WEAK)
 
 
-@pytest.mark.parametrize("kind", _win_kinds())
-def test_win_predictor_save_load_round_trip(kind: str, fitted, battles: PairwiseData, tmp_path: Path) -> None:  # noqa: ANN001
+def check_save_load_round_trip(kind: str, fitted, battles: PairwiseData, tmp_path: Path) -> None:  # noqa: ANN001
+    """Saved and loaded (by the generic loader and the kind's own), it predicts the same."""
     predictor = fitted(kind)
     queries = battles.queries.subset(np.arange(20))
     predictor.save(tmp_path / kind)
@@ -206,8 +196,8 @@ def test_win_predictor_save_load_round_trip(kind: str, fitted, battles: Pairwise
 
 
 # -- quality predictors (N-way) ------------------------------------------------------------------
-@pytest.mark.parametrize("kind", list(QUALITY_PREDICTORS))
-def test_quality_predictor_conformance(kind: str, outcomes: OutcomeData, tmp_path: Path) -> None:
+def check_quality_predictor(kind: str, outcomes: OutcomeData, tmp_path: Path) -> None:
+    """Every check above, for an N-way quality predictor."""
     predictor = QUALITY_FACTORIES[kind]()
     assert type(predictor) is QUALITY_PREDICTORS[kind] and predictor.kind == kind
     _check_params(predictor)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import statistics
 import time
@@ -41,8 +40,9 @@ from core.data.decontaminate import _SubstringIndex
 
 
 @pytest.fixture(scope="module")
-def data_root() -> Path:
-    return Path(os.environ.get("WINROUTE_DATA", "/work/shared/data"))
+def data_root(data_dir: Path) -> Path:
+    """The shared data (tests/conftest.py: skips when WINROUTE_DATA is missing)."""
+    return data_dir
 
 
 def _mean_by_model(outcomes: list[Outcome]) -> dict[str, float]:

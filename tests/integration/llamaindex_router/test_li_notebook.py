@@ -12,7 +12,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "examples" / "llamaindex_rag.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[3] / "examples" / "llamaindex_rag.ipynb"
 
 
 def test_notebook_is_committed_without_outputs():

@@ -188,7 +188,7 @@ def test_report_script_writes_the_page(env: Path, tiny_recipe: Path, tmp_path: P
     """benchmarks/report.py (what `make bench-report` runs): page, plots and data from one run."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("bench_report", Path(__file__).resolve().parents[2] / "benchmarks" / "report.py")
+    spec = importlib.util.spec_from_file_location("bench_report", Path(__file__).resolve().parents[3] / "benchmarks" / "report.py")
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)

@@ -8,12 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.embeddings import DiskCachedEmbedder, EmbeddingCache
 from core.evaluation import (
     BadScoresError,
     BenchmarkItems,
     Curve,
-    DiskCachedEmbedder,
-    EmbeddingCache,
     EmptyBenchmarkError,
     EvaluationError,
     UnknownBenchmarkError,

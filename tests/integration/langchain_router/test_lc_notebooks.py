@@ -22,7 +22,7 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CHECK_CELL = "import sys, langchain_router\nprint('EXECUTABLE=' + sys.executable)\nprint('PACKAGE=' + langchain_router.__file__)"
 
 
