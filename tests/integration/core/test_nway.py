@@ -276,6 +276,10 @@ def test_cli_bad_nway_recipes(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     recipe.write_text('kind = "nway"\nname = "x"\nsource = "alpaca_eval"\n')
     assert main(["train", str(recipe)]) == 2
     assert "source must be one of" in capsys.readouterr().err
+
+
+def test_cli_nway_recipe_naming_an_unknown_model(tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recipe = tmp_path / "bad.toml"  # the models are checked against the source's data (needs WINROUTE_DATA)
     recipe.write_text('kind = "nway"\nname = "x"\nsource = "llmrouter"\n[model."nope"]\ncost_per_call = 1.0\n')
-    assert main(["train", str(recipe)]) == 2
+    assert main(["train", str(recipe), "--data-dir", str(data_dir)]) == 2
     assert "unknown model" in capsys.readouterr().err
