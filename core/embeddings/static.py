@@ -36,6 +36,7 @@ STATIC_FORMAT = 1
 MAX_CHARS = 200_000  # longer prompts keep their head and tail (a safety cap, ~50k tokens)
 HEAD_CHARS = 20_000
 
+
 @dataclass(frozen=True)
 class _Loaded:
     table: np.ndarray  # (vocab, dim) float32, routing copy

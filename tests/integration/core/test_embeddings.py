@@ -9,21 +9,6 @@ import core
 from core import SentenceTransformerEmbedder, make_embedder
 
 
-#: Third-party packages that cost seconds to import: each loads on first use, never at ``import core``.
-HEAVY_IMPORTS = ("torch", "transformers", "sentence_transformers", "scipy", "sklearn", "matplotlib")
-
-
-@pytest.mark.parametrize("module", ["core", "core.cli"])
-def test_import_core_is_light(module: str) -> None:
-    """``import core`` (and the ``winroute`` CLI's module) loads none of the heavy libraries."""
-    import subprocess
-    import sys
-
-    code = f"import sys, {module}; print(' '.join(m for m in {HEAVY_IMPORTS!r} if m in sys.modules) or '-')"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["-"], f"import {module} loaded {out.strip()}"
-
-
 def test_bundled_model_embeds_normalised_and_caches(embedder: SentenceTransformerEmbedder) -> None:
     x = embedder.embed(["The cat sat on the mat.", "A feline rested on the rug.", "Quarterly tax filing deadline"])
     assert x.shape == (3, 384) and x.dtype == np.float32
