@@ -1,0 +1,248 @@
+"""One routed call, dispatched: the chosen child first, then the others in fallback order.
+
+Written once for every front end (the LangChain and LlamaIndex adapters, the server). A
+child is reached through a callable the front end gives (``route -> answer``), so this module
+knows nothing of frameworks. The rules:
+
+- a failure falls back only when it is worth it (``core.child_calls.is_transient``, or the
+  exception types given as ``fallback_on``); any other failure is raised at once, with a note
+  saying why there was no fallback;
+- when every child failed, the chosen child's exception is raised (its type kept), with a
+  note per fallback that failed too;
+- a stream falls back while nothing has been delivered (an empty stream is a failure); once
+  a chunk is out, a failure is raised with a note saying how much had been streamed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, NamedTuple, TypeVar
+
+from .child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient, note_interrupted
+from .nway_children import fallback_order
+from .records import decision_record
+from .router import RouteDecision
+
+logger = logging.getLogger("winroute")
+
+T = TypeVar("T")
+
+
+class Failure(NamedTuple):
+    """A child that failed before answering, and how."""
+
+    route: str
+    error: Exception
+
+
+@dataclass(frozen=True)
+class Served(Generic[T]):
+    """A child's answer (or, for a stream, its chunks), the route that gave it, and who failed first."""
+
+    value: T
+    route: str
+    failures: tuple[Failure, ...] = ()
+
+    @property
+    def fell_back(self) -> bool:
+        return bool(self.failures)
+
+
+def describe(exc: BaseException) -> str:
+    """``"TypeName: message"`` on one line: the ``error`` of a fallback's record."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+def _note(exc: BaseException, note: str) -> None:
+    if hasattr(exc, "add_note"):  # Python >= 3.11
+        exc.add_note(note)
+
+
+class Dispatcher:
+    """Calls children for routed decisions, with fallback, a per-child time limit and one record format.
+
+    ``routes``: the routes children serve, in declared order (the fallback order when a
+    decision ranks nothing). ``labels``: the child name per route, for messages and records
+    (default: the route itself). ``fallback``: try other children at all. ``fallback_on``:
+    exception types to fall back on (default: transient failures only). ``timeout``: seconds a
+    child may take to answer or to start streaming. ``on_fallback(failed, next, error)`` is
+    called before each fallback (adapters emit their framework's event there).
+    """
+
+    def __init__(
+        self,
+        routes: Sequence[str],
+        labels: Mapping[str, str] | None = None,
+        *,
+        fallback: bool = True,
+        fallback_on: tuple[type[BaseException], ...] | None = None,
+        timeout: float | None = None,
+        on_fallback: Callable[[str, str, Exception], None] | None = None,
+    ) -> None:
+        if not routes:
+            raise ValueError("a dispatcher needs at least one route")
+        self.routes = list(routes)
+        self.labels = {route: (labels or {}).get(route, route) for route in self.routes}
+        self.fallback = fallback
+        self.fallback_on = fallback_on
+        self.timeout = timeout
+        self.on_fallback = on_fallback
+
+    # -- plan ----------------------------------------------------------------------------------
+    def who(self, route: str) -> str:
+        """``"the weak child 'gpt-4o-mini'"``; where the route is the child's name: ``"the child 'x'"``."""
+        label = self.labels.get(route, route)
+        return f"the child {label!r}" if route == label else f"the {route} child {label!r}"
+
+    def candidates(self, decision: RouteDecision) -> list[str]:
+        """The routes to try, in order: the decision's, then (with fallback) the others by its utilities."""
+        if decision.route not in self.labels:
+            raise KeyError(f"no child serves route {decision.route!r}; routes: {', '.join(self.routes)}")
+        return fallback_order(decision, self.routes) if self.fallback else [decision.route]
+
+    def record(self, decision: RouteDecision, served: Served[Any]) -> dict[str, Any]:
+        """The routing record of an answer: the decision, the child that answered, and any fallback."""
+        record = decision_record(decision)
+        first = served.failures[0] if served.failures else None
+        record.update(
+            child=self.labels[served.route],
+            child_route=served.route,
+            fallback=first is not None,
+            fallback_from=self.labels[first.route] if first else None,
+            error=describe(first.error) if first else None,
+        )
+        return record
+
+    # -- failures ------------------------------------------------------------------------------
+    def _falls_back(self, exc: BaseException) -> bool:
+        return isinstance(exc, self.fallback_on) if self.fallback_on is not None else is_transient(exc)
+
+    def _failed(self, candidates: list[str], failures: list[Failure], route: str, exc: Exception) -> None:
+        """Record a failing child; raise when no child is left or the failure is not one to fall back on."""
+        if len(failures) + 1 < len(candidates) and not self._falls_back(exc):
+            _note(
+                exc,
+                f"winroute: {self.who(route)} failed with an error that is not transient; no fallback "
+                "(set fallback_on=(...) to fall back on it)",
+            )
+            raise self._exhausted([*failures, Failure(route, exc)])
+        failures.append(Failure(route, exc))
+        if len(failures) >= len(candidates):
+            raise self._exhausted(failures)
+        nxt = candidates[len(failures)]
+        logger.warning("winroute: %s failed (%s); falling back to %s", self.who(route), describe(exc), self.who(nxt))
+        if self.on_fallback is not None:
+            self.on_fallback(route, nxt, exc)
+
+    def _exhausted(self, failures: Sequence[Failure]) -> Exception:
+        """The chosen child's exception (its type kept), noting what the fallbacks raised."""
+        route, first = failures[0]
+        for other, exc in failures[1:]:
+            _note(first, f"winroute: fallback from {self.who(route)} to {self.who(other)} failed too: {describe(exc)}")
+        return first
+
+    # -- one answer ----------------------------------------------------------------------------
+    def run(self, decision: RouteDecision, call: Callable[[str], T]) -> Served[T]:
+        """``call(route)`` for the first child that answers."""
+        candidates, failures = self.candidates(decision), []
+        for route in candidates:
+            try:
+                value = call_with_timeout(lambda: call(route), self.timeout, self.who(route))  # noqa: B023
+            except Exception as exc:  # noqa: BLE001 - a child's failure may fall back
+                self._failed(candidates, failures, route, exc)
+                continue
+            return Served(value, route, tuple(failures))
+        raise AssertionError("unreachable")  # pragma: no cover - _failed raises on the last candidate
+
+    async def arun(self, decision: RouteDecision, call: Callable[[str], Awaitable[T]]) -> Served[T]:
+        """``await call(route)`` for the first child that answers."""
+        candidates, failures = self.candidates(decision), []
+        for route in candidates:
+            try:
+                value = await acall_with_timeout(call(route), self.timeout, self.who(route))
+            except Exception as exc:  # noqa: BLE001
+                self._failed(candidates, failures, route, exc)
+                continue
+            return Served(value, route, tuple(failures))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- streams -------------------------------------------------------------------------------
+    def stream(self, decision: RouteDecision, start: Callable[[str], Iterable[T]]) -> Served[Iterator[T]]:
+        """The first child stream that delivers a chunk, as an iterator over all its chunks.
+
+        The chosen child is asked first; a failure (or an empty stream) before its first chunk
+        falls back. The returned iterator notes an interruption after that, and closes the
+        child's stream when it is closed or exhausted.
+        """
+        candidates, failures = self.candidates(decision), []
+        for route in candidates:
+            try:
+                stream, first = call_with_timeout(lambda: self._first(start(route), route), self.timeout, self.who(route))  # noqa: B023
+            except Exception as exc:  # noqa: BLE001 - nothing delivered yet: may fall back
+                self._failed(candidates, failures, route, exc)
+                continue
+            return Served(self._relay(route, first, stream), route, tuple(failures))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def astream(
+        self, decision: RouteDecision, start: Callable[[str], AsyncIterable[T] | Awaitable[AsyncIterable[T]]]
+    ) -> Served[AsyncIterator[T]]:
+        """``stream`` for async children (``start`` may return the stream or an awaitable of it)."""
+        candidates, failures = self.candidates(decision), []
+        for route in candidates:
+            try:
+                stream, first = await acall_with_timeout(self._afirst(start(route), route), self.timeout, self.who(route))
+            except Exception as exc:  # noqa: BLE001
+                self._failed(candidates, failures, route, exc)
+                continue
+            return Served(self._arelay(route, first, stream), route, tuple(failures))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _first(self, stream: Iterable[T], route: str) -> tuple[Iterator[T], T]:
+        iterator = iter(stream)
+        for first in iterator:
+            return iterator, first
+        raise EmptyAnswerError(f"{self.who(route)}: its stream ended without a chunk")
+
+    async def _afirst(self, started: AsyncIterable[T] | Awaitable[AsyncIterable[T]], route: str) -> tuple[AsyncIterator[T], T]:
+        stream = await started if inspect.isawaitable(started) else started
+        iterator = stream.__aiter__()
+        try:
+            return iterator, await iterator.__anext__()
+        except StopAsyncIteration:
+            raise EmptyAnswerError(f"{self.who(route)}: its stream ended without a chunk") from None
+
+    def _relay(self, route: str, first: T, stream: Iterator[T]) -> Iterator[T]:
+        delivered = 0
+        try:
+            yield first
+            delivered += 1
+            for chunk in stream:
+                yield chunk
+                delivered += 1
+        except Exception as exc:
+            note_interrupted(exc, self.who(route), delivered)
+            raise
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
+    async def _arelay(self, route: str, first: T, stream: AsyncIterator[T]) -> AsyncIterator[T]:
+        delivered = 0
+        try:
+            yield first
+            delivered += 1
+            async for chunk in stream:
+                yield chunk
+                delivered += 1
+        except Exception as exc:
+            note_interrupted(exc, self.who(route), delivered)
+            raise
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
