@@ -7,7 +7,7 @@ to the router's routes and reports decisions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Optional
 
 from core import Conversation, RouteDecision, Router, UnknownModelError, default_router
@@ -56,17 +56,6 @@ def match_names(router: Router, names: Sequence[str], what: str) -> dict[str, st
     if missing:
         raise ValueError(f"no {what} for route(s) {', '.join(missing)} of router {router.name!r}")
     return routes
-
-
-def pick(routes: Mapping[str, str], decision: RouteDecision) -> str:
-    """The name (child or choice) serving ``decision``'s route."""
-    for name, route in routes.items():
-        if route == decision.route:
-            return name
-    for name in routes:
-        if name == decision.model:
-            return name
-    raise UnknownModelError(f"nothing serves route {decision.route!r} (model {decision.model!r})")
 
 
 def decide(router: Router, conversation: Conversation, **settings: Any) -> RouteDecision:
