@@ -26,7 +26,7 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from .child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient, note_interrupted
 from .errors import UnknownModelError
-from .nway_children import fallback_order
+from .nway_children import child_models, fallback_order, is_nway
 from .records import decision_record
 from .router import RouteDecision
 
@@ -72,6 +72,42 @@ class RouteResolver(Protocol):
     """What ``Dispatcher.resolve`` asks of a router: the route a model name stands for."""
 
     def resolve_route(self, name: str) -> str: ...
+
+
+def router_routes(router: Any) -> list[str]:
+    """The router's routes, in the order of ``router.models`` (strong first for a two-model router)."""
+    return [router.resolve_route(model) for model in router.models]
+
+
+def child_routes(router: Any, names: Sequence[str], what: str = "child") -> dict[str, str]:
+    """Each child's name (a route or a model of ``router``) -> the route it serves, in the order given.
+
+    A two-model router needs one child per route; an N-way router takes children named after
+    some of its models (calls are then routed among those). An unknown name is an
+    ``UnknownModelError``; two names for one route, or a route without a child, a ``ValueError``.
+    """
+    plural = "children" if what == "child" else f"{what}s"
+    if is_nway(router):
+        return child_models(router, names, what, plural)
+    routes = router_routes(router)
+    out: dict[str, str] = {}
+    for name in names:
+        try:
+            route = router.resolve_route(name)
+        except UnknownModelError:
+            raise UnknownModelError(
+                f"{what} {name!r} is neither a route nor a model of router {router.name!r} "
+                f"(routes: {', '.join(routes)}; models: {', '.join(router.models)})"
+            ) from None
+        other = next((n for n, r in out.items() if r == route), None)
+        if other is not None:
+            raise ValueError(f"{plural} {other!r} and {name!r} both stand for the {route!r} route")
+        out[name] = route
+    missing = [r for r in routes if r not in out.values()]
+    if missing:
+        which = "routes" if len(missing) > 1 else "route"
+        raise ValueError(f"no {what} for the {', '.join(missing)} {which} of router {router.name!r}")
+    return out
 
 
 def _note(exc: BaseException, note: str) -> None:

@@ -39,8 +39,8 @@ from core import (
 )
 from core.child_calls import EmptyAnswerError
 from core.default_route import DefaultRoute, decide_or_default
-from core.dispatch import Dispatcher, Served
-from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, child_models, is_nway, priced
+from core.dispatch import Dispatcher, Served, child_routes
+from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, is_nway, priced
 
 from . import children as delegate
 from .messages import to_conversation
@@ -250,19 +250,16 @@ class RouterChatModel(BaseChatModel):
         if self.models is not None:
             if self.strong is not None or self.weak is not None:
                 raise ValueError("give either strong= and weak=, or models=, not both")
-            given: dict[str, tuple[str | None, BaseChatModel]] = {}
-            for key, child in self.models.items():
-                route = self._route_of_key(key)
-                if route in given:
-                    raise ValueError(f"models= maps two children to the {route} route: {given[route][0]!r} and {key!r}")
-                given[route] = (None if key.strip().lower() in ROUTES else key, child)
+            try:
+                keyed = child_routes(self.router, list(self.models))
+            except UnknownModelError as exc:
+                raise ValueError(f"models=: {exc}") from None
+            # a child keyed by its route is named after its model; one keyed by a model name, by that name
+            given = {route: (None if key.strip().lower() == route else key, self.models[key]) for key, route in keyed.items()}
         elif self.strong is not None and self.weak is not None:
             given = {"strong": (None, self.strong), "weak": (None, self.weak)}
         else:
             raise ValueError("RouterChatModel needs two children: strong= and weak=, or models={...}")
-        missing = [r for r in ROUTES if r not in given]
-        if missing:
-            raise ValueError(f"models= has no child for the {missing[0]} route (keys: {list(self.models or {})})")
         self._routes = ROUTES
         self._nway = None
         self._children = {route: given[route][1] for route in ROUTES}
@@ -287,7 +284,7 @@ class RouterChatModel(BaseChatModel):
                 f"(the router's models: {', '.join(core.models)})"
             )
         try:
-            keyed = child_models(core, list(self.models))
+            keyed = child_routes(core, list(self.models))
         except UnknownModelError as exc:
             raise ValueError(f"models=: {exc}") from None
         router = priced(core, keyed, self.specs)
@@ -298,17 +295,6 @@ class RouterChatModel(BaseChatModel):
         self._children = {model: self.models[key] for key, model in keyed.items()}
         self._labels = {model: key for key, model in keyed.items()}
         self._aliases = {model: {key, model, delegate.model_name(self.models[key])} for key, model in keyed.items()}
-
-    def _route_of_key(self, key: str) -> str:
-        if key.strip().lower() in ROUTES:
-            return key.strip().lower()
-        try:
-            return self.router.resolve_route(key)
-        except UnknownModelError as exc:
-            raise ValueError(
-                f"models= key {key!r} is neither 'strong'/'weak' nor a model of the router "
-                f"(strong={self.router.strong!r}, weak={self.router.weak!r})"
-            ) from exc
 
     @property
     def router(self) -> Router | NWayRouter:

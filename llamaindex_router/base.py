@@ -36,14 +36,14 @@ from llama_index.core.llms.llm import LLM, ToolSelection
 
 from core import Conversation, ModelSpec, NWayRouter, RouteDecision, Router, load_router
 from core.default_route import DefaultRoute, decide_or_default
-from core.dispatch import Dispatcher, Served, describe
+from core.dispatch import Dispatcher, Served, child_routes, describe
 from core.errors import UnknownModelError
 from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, is_nway, priced
 
 from .events import RouteFallbackEvent, dispatcher
 from .messages import ROUTER_KEY, decision_record, has_tool_calls, router_record, strip_router_metadata, to_conversation
 from .question import routing_question
-from .routing import default_router, emit_decision, match_names
+from .routing import default_router, emit_decision
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -190,7 +190,7 @@ class RouterLLM(FunctionCallingLLM):
             fallback=fallback,
             **kwargs,
         )
-        self._routes = match_names(self.router, list(given), "child")
+        self._routes = child_routes(self.router, list(given))
         if nway:
             self._nway = priced(core, self._routes, specs)  # type: ignore[arg-type]
         settings = {k: getattr(self, k) for k in _SETTINGS}

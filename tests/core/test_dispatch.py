@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from core.child_calls import ChildTimeoutError, EmptyAnswerError
-from core.dispatch import Dispatcher, Failure, Served, describe
+from core.dispatch import Dispatcher, Failure, Served, child_routes, describe
 from core.errors import UnknownModelError
 from core.router import RouteDecision
 
@@ -190,7 +190,8 @@ class _Router:
     """What ``resolve`` asks of a router: model names to routes."""
 
     def resolve_route(self, name: str) -> str:
-        table = {"gpt-big": "strong", "gpt-small": "weak", "other-model": "medium"}
+        table = {"gpt-big": "strong", "gpt-small": "weak", "other-model": "medium", "strong": "strong", "weak": "weak"}
+        name = name.lower() if name.lower() in ("strong", "weak") else name
         if name not in table:
             raise UnknownModelError(f"unknown {name!r}")
         return table[name]
@@ -234,3 +235,16 @@ def test_of_takes_a_front_ends_settings_and_record_its_fields() -> None:
     record = d.record(decision("strong"), served, child_model="m", forced=False)
     assert list(record)[-7:] == ["child", "child_route", "child_model", "forced", "fallback", "fallback_from", "error"]
     assert (record["child_model"], record["forced"], record["fallback_from"]) == ("m", False, "gpt-big")
+
+
+def test_child_routes_matches_each_child_to_one_route() -> None:
+    class Pair(_Router):
+        name, models = "pair", ("gpt-big", "gpt-small")
+
+    assert child_routes(Pair(), ["gpt-small", "STRONG"]) == {"gpt-small": "weak", "STRONG": "strong"}
+    with pytest.raises(UnknownModelError, match="child 'gpt-x' is neither a route nor a model of router 'pair'"):
+        child_routes(Pair(), ["gpt-x", "weak"])
+    with pytest.raises(ValueError, match="children 'strong' and 'gpt-big' both stand for the 'strong' route"):
+        child_routes(Pair(), ["strong", "gpt-big"])
+    with pytest.raises(ValueError, match="no choice for the weak route of router 'pair'"):
+        child_routes(Pair(), ["strong"], "choice")
