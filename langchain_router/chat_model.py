@@ -436,15 +436,15 @@ class RouterChatModel(BaseChatModel):
             raise InvalidConversationError(f"{exc}; pass {hint} to choose a child without routing") from exc
 
     def _bind(self, route: str, call: _Call) -> tuple[BaseChatModel, dict[str, Any]]:
-        """The child to call and the kwargs its tool / structured-output binding would pass."""
+        """The child to call and its kwargs: the call's, over what its tool / structured-output binding would pass."""
         child, bound = delegate.bind_child(self._children[route], call.tools)
         if call.structured is not None:
             bound = {**bound, **call.structured[route]}
-        return child, bound
+        return child, {**bound, **call.kwargs}
 
-    def _record(self, call: _Call, served: Served[Any]) -> dict[str, Any]:
+    def _record(self, dispatch: Dispatcher, call: _Call, served: Served[Any]) -> dict[str, Any]:
         child = self._children[served.route]
-        return self._dispatcher().record(
+        return dispatch.record(
             call.decision,
             served,
             child_model=delegate.model_name(child),
@@ -461,15 +461,15 @@ class RouterChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         call = self._prepare(messages, stop, kwargs)
-        dispatcher = self._dispatcher()
+        dispatch = self._dispatcher()
 
         def generate(route: str) -> ChatResult:
-            child, bound = self._bind(route, call)
-            result = delegate.generate(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
-            return _checked(result, dispatcher.who(route))
+            child, child_kwargs = self._bind(route, call)
+            result = delegate.generate(child, messages, call.stop, run_manager, child_kwargs)
+            return _checked(result, dispatch.who(route))
 
-        served = dispatcher.run(call.decision, generate)
-        return mark_result(served.value, trace_child(run_manager, self._record(call, served)))
+        served = dispatch.run(call.decision, generate)
+        return mark_result(served.value, trace_child(run_manager, self._record(dispatch, call, served)))
 
     async def _agenerate(
         self,
@@ -479,15 +479,15 @@ class RouterChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         call = await run_in_executor(None, self._prepare, messages, stop, kwargs)
-        dispatcher = self._dispatcher()
+        dispatch = self._dispatcher()
 
         async def agenerate(route: str) -> ChatResult:
-            child, bound = self._bind(route, call)
-            result = await delegate.agenerate(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
-            return _checked(result, dispatcher.who(route))
+            child, child_kwargs = self._bind(route, call)
+            result = await delegate.agenerate(child, messages, call.stop, run_manager, child_kwargs)
+            return _checked(result, dispatch.who(route))
 
-        served = await dispatcher.arun(call.decision, agenerate)
-        return mark_result(served.value, trace_child(run_manager, self._record(call, served)))
+        served = await dispatch.arun(call.decision, agenerate)
+        return mark_result(served.value, trace_child(run_manager, self._record(dispatch, call, served)))
 
     def _stream(
         self,
@@ -499,11 +499,12 @@ class RouterChatModel(BaseChatModel):
         call = self._prepare(messages, stop, kwargs)
 
         def start(route: str) -> Iterator[ChatGenerationChunk]:
-            child, bound = self._bind(route, call)
-            return delegate.stream(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
+            child, child_kwargs = self._bind(route, call)
+            return delegate.stream(child, messages, call.stop, run_manager, child_kwargs)
 
-        served = self._dispatcher().stream(call.decision, start)
-        marker = StreamMarker(trace_child(run_manager, self._record(call, served)), self._labels[served.route])
+        dispatch = self._dispatcher()
+        served = dispatch.stream(call.decision, start)
+        marker = StreamMarker(trace_child(run_manager, self._record(dispatch, call, served)), self._labels[served.route])
         with closing(served.value) as chunks:
             for chunk in chunks:
                 yield marker.mark(chunk)
@@ -520,11 +521,12 @@ class RouterChatModel(BaseChatModel):
         call = await run_in_executor(None, self._prepare, messages, stop, kwargs)
 
         def start(route: str) -> AsyncIterator[ChatGenerationChunk]:
-            child, bound = self._bind(route, call)
-            return delegate.astream(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
+            child, child_kwargs = self._bind(route, call)
+            return delegate.astream(child, messages, call.stop, run_manager, child_kwargs)
 
-        served = await self._dispatcher().astream(call.decision, start)
-        marker = StreamMarker(trace_child(run_manager, self._record(call, served)), self._labels[served.route])
+        dispatch = self._dispatcher()
+        served = await dispatch.astream(call.decision, start)
+        marker = StreamMarker(trace_child(run_manager, self._record(dispatch, call, served)), self._labels[served.route])
         async with aclosing(served.value) as chunks:  # type: ignore[type-var]
             async for chunk in chunks:
                 yield marker.mark(chunk)

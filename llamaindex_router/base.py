@@ -14,6 +14,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
 from contextlib import aclosing, closing
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from llama_index.core.base.llms.types import (
@@ -39,9 +40,10 @@ from core.default_route import DefaultRoute, decide_or_default
 from core.dispatch import Dispatcher, Served, child_routes, describe
 from core.errors import UnknownModelError
 from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, is_nway, priced
+from core.records import decision_record
 
 from .events import RouteFallbackEvent, dispatcher
-from .messages import ROUTER_KEY, decision_record, has_tool_calls, router_record, strip_router_metadata, to_conversation
+from .messages import ROUTER_KEY, has_tool_calls, router_record, strip_router_metadata, to_conversation
 from .question import routing_question
 from .routing import default_router, emit_decision
 
@@ -276,18 +278,8 @@ class RouterLLM(FunctionCallingLLM):
         """Calls the children with this LLM's fallback settings; a fallback from ``decision`` fires a
         ``RouteFallbackEvent``."""
         labels = {route: name for name, route in self._routes.items()}
-
-        def fell_back(failed: str, nxt: str, exc: Exception) -> None:
-            dispatcher.event(
-                RouteFallbackEvent(
-                    decision=decision_record(decision),  # type: ignore[arg-type]
-                    failed_child=labels[failed],
-                    fallback_child=labels[nxt],
-                    error=describe(exc),
-                )
-            )
-
-        return Dispatcher.of(self, list(labels), labels, on_fallback=None if decision is None else fell_back)
+        on_fallback = None if decision is None else partial(_fire_fallback, decision, labels)
+        return Dispatcher.of(self, list(labels), labels, on_fallback=on_fallback)
 
     def _quiet(self, name: str) -> LLM:
         """The child to call, without the callback handlers the router shares with it.
@@ -507,6 +499,18 @@ def _tool_caller(child: LLM) -> FunctionCallingLLM:
     if not isinstance(child, FunctionCallingLLM):
         raise TypeError(f"{type(child).__name__} is not a FunctionCallingLLM: it cannot be given tools")
     return child
+
+
+def _fire_fallback(decision: RouteDecision, labels: Mapping[str, str], failed: str, nxt: str, exc: Exception) -> None:
+    """A ``RouteFallbackEvent`` for the instrumentation dispatcher (``Dispatcher``'s ``on_fallback``)."""
+    dispatcher.event(
+        RouteFallbackEvent(
+            decision=decision_record(decision),
+            failed_child=labels[failed],
+            fallback_child=labels[nxt],
+            error=describe(exc),
+        )
+    )
 
 
 def _mark_chat(response: ChatResponse, record: dict[str, Any]) -> ChatResponse:

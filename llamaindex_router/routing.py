@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from core import Conversation, RouteDecision, Router, UnknownModelError, default_router
+from core.records import decision_record
 
 from .events import RouteDecisionEvent, dispatcher
-from .messages import decision_record
 
 
 def route_of(router: Router, name: Optional[str]) -> Optional[str]:
