@@ -11,6 +11,9 @@ knows nothing of frameworks. The rules:
   note per fallback that failed too;
 - a stream falls back while nothing has been delivered (an empty stream is a failure); once
   a chunk is out, a failure is raised with a note saying how much had been streamed.
+
+It also maps the names a user gives a child (a route, the child's name, another name it
+answers to, or a model of the router that a child serves) to the child's route.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ import inspect
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from .child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient, note_interrupted
-from .nway_children import fallback_order
+from .errors import UnknownModelError
+from .nway_children import child_models, fallback_order, is_nway
 from .records import decision_record
 from .router import RouteDecision
 
@@ -56,6 +60,56 @@ def describe(exc: BaseException) -> str:
     return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
+class DispatchSettings(Protocol):
+    """The dispatch fields a front end carries (``RouterChatModel``, ``RouterLLM``, the server's settings)."""
+
+    fallback: bool
+    fallback_on: tuple[type[BaseException], ...] | None
+    timeout: float | None
+
+
+class RouteResolver(Protocol):
+    """What ``Dispatcher.resolve`` asks of a router: the route a model name stands for."""
+
+    def resolve_route(self, name: str) -> str: ...
+
+
+def router_routes(router: Any) -> list[str]:
+    """The router's routes, in the order of ``router.models`` (strong first for a two-model router)."""
+    return [router.resolve_route(model) for model in router.models]
+
+
+def child_routes(router: Any, names: Sequence[str], what: str = "child") -> dict[str, str]:
+    """Each child's name (a route or a model of ``router``) -> the route it serves, in the order given.
+
+    A two-model router needs one child per route; an N-way router takes children named after
+    some of its models (calls are then routed among those). An unknown name is an
+    ``UnknownModelError``; two names for one route, or a route without a child, a ``ValueError``.
+    """
+    plural = "children" if what == "child" else f"{what}s"
+    if is_nway(router):
+        return child_models(router, names, what, plural)
+    routes = router_routes(router)
+    out: dict[str, str] = {}
+    for name in names:
+        try:
+            route = router.resolve_route(name)
+        except UnknownModelError:
+            raise UnknownModelError(
+                f"{what} {name!r} is neither a route nor a model of router {router.name!r} "
+                f"(routes: {', '.join(routes)}; models: {', '.join(router.models)})"
+            ) from None
+        other = next((n for n, r in out.items() if r == route), None)
+        if other is not None:
+            raise ValueError(f"{plural} {other!r} and {name!r} both stand for the {route!r} route")
+        out[name] = route
+    missing = [r for r in routes if r not in out.values()]
+    if missing:
+        which = "routes" if len(missing) > 1 else "route"
+        raise ValueError(f"no {what} for the {', '.join(missing)} {which} of router {router.name!r}")
+    return out
+
+
 def _note(exc: BaseException, note: str) -> None:
     if hasattr(exc, "add_note"):  # Python >= 3.11
         exc.add_note(note)
@@ -69,7 +123,8 @@ class Dispatcher:
     (default: the route itself). ``fallback``: try other children at all. ``fallback_on``:
     exception types to fall back on (default: transient failures only). ``timeout``: seconds a
     child may take to answer or to start streaming. ``on_fallback(failed, next, error)`` is
-    called before each fallback (adapters emit their framework's event there).
+    called before each fallback (adapters emit their framework's event there). ``aliases``:
+    other names a route's child answers to in ``resolve`` (e.g. its provider's model name).
     """
 
     def __init__(
@@ -77,6 +132,7 @@ class Dispatcher:
         routes: Sequence[str],
         labels: Mapping[str, str] | None = None,
         *,
+        aliases: Mapping[str, Iterable[str]] | None = None,
         fallback: bool = True,
         fallback_on: tuple[type[BaseException], ...] | None = None,
         timeout: float | None = None,
@@ -86,10 +142,72 @@ class Dispatcher:
             raise ValueError("a dispatcher needs at least one route")
         self.routes = list(routes)
         self.labels = {route: (labels or {}).get(route, route) for route in self.routes}
+        self.aliases = {route: {self.labels[route], *(aliases or {}).get(route, ())} for route in self.routes}
         self.fallback = fallback
         self.fallback_on = fallback_on
         self.timeout = timeout
         self.on_fallback = on_fallback
+
+    @classmethod
+    def of(
+        cls,
+        settings: DispatchSettings,
+        routes: Sequence[str],
+        labels: Mapping[str, str] | None = None,
+        *,
+        aliases: Mapping[str, Iterable[str]] | None = None,
+        on_fallback: Callable[[str, str, Exception], None] | None = None,
+    ) -> Dispatcher:
+        """A dispatcher with a front end's ``fallback``, ``fallback_on`` and ``timeout``."""
+        return cls(
+            routes,
+            labels,
+            aliases=aliases,
+            fallback=settings.fallback,
+            fallback_on=settings.fallback_on,
+            timeout=settings.timeout,
+            on_fallback=on_fallback,
+        )
+
+    # -- names ---------------------------------------------------------------------------------
+    def listing(self) -> str:
+        """The children for messages: ``"strong='a', weak='b'"``; routes named after their child: ``"'a', 'b'"``."""
+        return ", ".join(repr(label) if route == label else f"{route}={label!r}" for route, label in self.labels.items())
+
+    def resolve(self, name: str, router: RouteResolver | None = None) -> str:
+        """The route of the child ``name`` stands for.
+
+        ``name`` is a route (case aside), a child's name or one of its aliases, or (with
+        ``router``) a model the router knows by a route that a child serves. A name that fits
+        several children, or none, is an ``UnknownModelError`` listing the children.
+        """
+        key = str(name).strip()
+        routes = {route.lower(): route for route in self.routes}
+        if key.lower() in routes:
+            return routes[key.lower()]
+        matches = [route for route in self.routes if key in self.aliases[route]]
+        if len(matches) > 1:
+            both = "both" if len(matches) == 2 == len(self.routes) else "several"
+            raise UnknownModelError(f"{name!r} names {both} children; use one of {', '.join(map(repr, matches))}")
+        if matches:
+            return matches[0]
+        if router is None:
+            raise UnknownModelError(f"no child is named {name!r}; the children are {self.listing()}")
+        try:
+            route = router.resolve_route(key)
+        except UnknownModelError:
+            raise UnknownModelError(f"unknown route or model {name!r}; the children are {self.listing()}") from None
+        if route not in self.labels:
+            raise UnknownModelError(
+                f"model {name!r} is known to the router but is not one of this model's children: {self.listing()}"
+            )
+        return route
+
+    def child(self, route: str) -> str:
+        """The name of the child serving ``route`` (``UnknownModelError`` when none does)."""
+        if route not in self.labels:
+            raise UnknownModelError(f"no child serves route {route!r}; the children are {self.listing()}")
+        return self.labels[route]
 
     # -- plan ----------------------------------------------------------------------------------
     def who(self, route: str) -> str:
@@ -99,17 +217,22 @@ class Dispatcher:
 
     def candidates(self, decision: RouteDecision) -> list[str]:
         """The routes to try, in order: the decision's, then (with fallback) the others by its utilities."""
-        if decision.route not in self.labels:
-            raise KeyError(f"no child serves route {decision.route!r}; routes: {', '.join(self.routes)}")
+        if decision.route not in self.labels:  # e.g. a sticky route recorded by another front end
+            raise UnknownModelError(
+                f"the router chose {decision.route!r} ({decision.reason}), which no child serves; "
+                f"the children are {self.listing()}"
+            )
         return fallback_order(decision, self.routes) if self.fallback else [decision.route]
 
-    def record(self, decision: RouteDecision, served: Served[Any]) -> dict[str, Any]:
-        """The routing record of an answer: the decision, the child that answered, and any fallback."""
+    def record(self, decision: RouteDecision, served: Served[Any], **extra: Any) -> dict[str, Any]:
+        """The routing record of an answer: the decision, the child that answered (with the front
+        end's ``extra`` fields about it, e.g. ``child_model``), and any fallback."""
         record = decision_record(decision)
         first = served.failures[0] if served.failures else None
         record.update(
             child=self.labels[served.route],
             child_route=served.route,
+            **extra,
             fallback=first is not None,
             fallback_from=self.labels[first.route] if first else None,
             error=describe(first.error) if first else None,

@@ -13,7 +13,8 @@ import threading
 import pytest
 
 from core.child_calls import ChildTimeoutError, EmptyAnswerError
-from core.dispatch import Dispatcher, Failure, Served, describe
+from core.dispatch import Dispatcher, Failure, Served, child_routes, describe
+from core.errors import UnknownModelError
 from core.router import RouteDecision
 
 
@@ -182,3 +183,68 @@ def test_async_stream_falls_back_before_the_first_chunk() -> None:
 
 def test_describe_is_one_line() -> None:
     assert describe(RuntimeError("line one\n  line two")) == "RuntimeError: line one line two"
+
+
+# -- names -------------------------------------------------------------------------------------
+class _Router:
+    """What ``resolve`` asks of a router: model names to routes."""
+
+    def resolve_route(self, name: str) -> str:
+        table = {"gpt-big": "strong", "gpt-small": "weak", "other-model": "medium", "strong": "strong", "weak": "weak"}
+        name = name.lower() if name.lower() in ("strong", "weak") else name
+        if name not in table:
+            raise UnknownModelError(f"unknown {name!r}")
+        return table[name]
+
+
+def test_resolve_routes_names_aliases_and_router_models() -> None:
+    d = Dispatcher(["strong", "weak"], {"strong": "local-big", "weak": "local-small"}, aliases={"weak": ["mini"]})
+    assert d.resolve(" Strong ") == "strong" and d.resolve("local-small") == "weak" and d.resolve("mini") == "weak"
+    assert d.resolve("gpt-big", _Router()) == "strong"  # a model of the router, served by a child
+    with pytest.raises(UnknownModelError, match="not one of this model's children: strong='local-big'"):
+        d.resolve("other-model", _Router())
+    with pytest.raises(UnknownModelError, match="unknown route or model 'nope'"):
+        d.resolve("nope", _Router())
+    with pytest.raises(UnknownModelError, match="no child is named 'gpt-big'"):
+        d.resolve("gpt-big")  # without the router, only the children's own names
+    shared = Dispatcher(["a", "b", "c"], aliases={"a": ["x"], "b": ["x"]})
+    with pytest.raises(UnknownModelError, match="'x' names several children; use one of 'a', 'b'"):
+        shared.resolve("x")
+    pair = Dispatcher(["strong", "weak"], aliases={"strong": ["x"], "weak": ["x"]})
+    with pytest.raises(UnknownModelError, match="names both children"):
+        pair.resolve("x")
+
+
+def test_child_and_listing() -> None:
+    d = Dispatcher(["strong", "weak"], LABELS)
+    assert d.child("weak") == "gpt-small" and d.listing() == "strong='gpt-big', weak='gpt-small'"
+    assert Dispatcher(["m1", "m2"]).listing() == "'m1', 'm2'"
+    with pytest.raises(UnknownModelError, match="no child serves route 'x'"):
+        d.child("x")
+    with pytest.raises(UnknownModelError, match=r"the router chose 'x' \(test\), which no child serves"):
+        d.candidates(decision("x"))
+
+
+def test_of_takes_a_front_ends_settings_and_record_its_fields() -> None:
+    class Front:
+        fallback, fallback_on, timeout = False, (ValueError,), 2.5
+
+    d = Dispatcher.of(Front(), ["strong", "weak"], LABELS)
+    assert (d.fallback, d.fallback_on, d.timeout) == (False, (ValueError,), 2.5)
+    served = Served("W", "weak", (Failure("strong", ConnectionError("down")),))
+    record = d.record(decision("strong"), served, child_model="m", forced=False)
+    assert list(record)[-7:] == ["child", "child_route", "child_model", "forced", "fallback", "fallback_from", "error"]
+    assert (record["child_model"], record["forced"], record["fallback_from"]) == ("m", False, "gpt-big")
+
+
+def test_child_routes_matches_each_child_to_one_route() -> None:
+    class Pair(_Router):
+        name, models = "pair", ("gpt-big", "gpt-small")
+
+    assert child_routes(Pair(), ["gpt-small", "STRONG"]) == {"gpt-small": "weak", "STRONG": "strong"}
+    with pytest.raises(UnknownModelError, match="child 'gpt-x' is neither a route nor a model of router 'pair'"):
+        child_routes(Pair(), ["gpt-x", "weak"])
+    with pytest.raises(ValueError, match="children 'strong' and 'gpt-big' both stand for the 'strong' route"):
+        child_routes(Pair(), ["strong", "gpt-big"])
+    with pytest.raises(ValueError, match="no choice for the weak route of router 'pair'"):
+        child_routes(Pair(), ["strong"], "choice")
