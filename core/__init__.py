@@ -33,7 +33,7 @@ from .predictors import (
     SWRankingPredictor,
 )
 from .costs import ModelSpec
-from .nway_router import NWAY_KIND, NWayRouter
+from .nway_router import NWayRouter
 from .policies import Budget, CostWeight, MinQuality, Policy, StrongShare, Threshold
 from .router import RouteDecision, Router
 from .scorers import PairwiseScorer, QualityScorer, Scorer
@@ -85,8 +85,8 @@ __all__ = [
     "QUALITY_PREDICTORS",
     "ArtifactError",
     "Budget",
-    "CostWeight",
     "Conversation",
+    "CostWeight",
     "Embedder",
     "InvalidArgumentError",
     "InvalidConversationError",

@@ -33,11 +33,35 @@ from .conversation import Conversation, routing_input
 from .costs import ModelSpec, specs_by_name
 from .decision import RouteDecision
 from .embeddings import Embedder, embedder_for_artifact, make_embedder, save_embedder
-from .errors import ArtifactError, InvalidArgumentError, InvalidConversationError, UnknownModelError
+from .errors import (
+    ArtifactError,
+    InvalidArgumentError,
+    InvalidConversationError,
+    UnknownModelError,
+)
 from .features import FEATURE_NAMES
-from .policies import CALIBRATION_SETTINGS, NWAY, PAIRWISE, SETTINGS, CostWeight, MinQuality, Policy, Threshold, policy_for, recalibrated
+from .policies import (
+    CALIBRATION_SETTINGS,
+    NWAY,
+    PAIRWISE,
+    SETTINGS,
+    CostWeight,
+    MinQuality,
+    Policy,
+    Threshold,
+    policy_for,
+    recalibrated,
+)
 from .predictors import Predictor, Queries
-from .scorers import SCORERS, STRONG, WEAK, PairwiseScorer, Reference, Scorer, reference_of_scores
+from .scorers import (
+    SCORERS,
+    STRONG,
+    WEAK,
+    PairwiseScorer,
+    Reference,
+    Scorer,
+    reference_of_scores,
+)
 from .validation import check_batch, check_int
 
 __all__ = ["STRONG", "WEAK", "RouteDecision", "Router", "as_conversations"]
