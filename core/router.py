@@ -221,7 +221,7 @@ class Router:
     # -- routing ------------------------------------------------------------------------------
     def route(self, conversation: Conversation, policy: Policy | None = None, **kwargs: Any) -> RouteDecision:
         """Decide where one conversation goes (keyword arguments as :meth:`route_batch`)."""
-        return self.route_batch([conversation], policy, **kwargs)[0]
+        return self.route_batch([conversation], policy=policy, **kwargs)[0]
 
     def route_batch(
         self,
@@ -275,13 +275,13 @@ class Router:
 
     async def aroute(self, conversation: Conversation, policy: Policy | None = None, **kwargs: Any) -> RouteDecision:
         """:meth:`route` for asyncio code: encodes in a worker thread, so the event loop keeps running."""
-        return (await self.aroute_batch([conversation], policy, **kwargs))[0]
+        return (await self.aroute_batch([conversation], policy=policy, **kwargs))[0]
 
     async def aroute_batch(
         self, conversations: Sequence[Conversation], policy: Policy | None = None, **kwargs: Any
     ) -> list[RouteDecision]:
         """:meth:`route_batch` in a worker thread (the encoder holds the CPU for milliseconds)."""
-        return await asyncio.to_thread(self.route_batch, conversations, policy, **kwargs)
+        return await asyncio.to_thread(self.route_batch, conversations, policy=policy, **kwargs)
 
     # -- calibration -----------------------------------------------------------------------------
     def calibrate(
