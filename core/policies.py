@@ -281,7 +281,7 @@ class MinQuality(Policy):
         return self.then.needs_reference
 
     def resolved(self, reference: tuple[np.ndarray, np.ndarray] | None) -> MinQuality:
-        return MinQuality(self.min_quality, self.then.resolved(reference))
+        return MinQuality(self.min_quality, _weight_of(self.then.resolved(reference)))
 
     @property
     def level(self) -> float:

@@ -14,7 +14,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -58,6 +58,7 @@ from .scorers import (
     STRONG,
     WEAK,
     PairwiseScorer,
+    QualityScorer,
     Reference,
     Scorer,
     reference_of_scores,
@@ -68,7 +69,7 @@ __all__ = ["STRONG", "WEAK", "RouteDecision", "Router", "as_conversations"]
 
 DEFAULT_NAMES = {PAIRWISE: "winroute", NWAY: "winroute-nway"}
 DEFAULT_POLICIES: dict[str, Policy] = {PAIRWISE: Threshold(0.5), NWAY: CostWeight(0.0)}
-_SCHEMAS = {PAIRWISE: RouterFile, NWAY: NWayRouterFile}
+_SCHEMAS: dict[str, type[RouterFile | NWayRouterFile]] = {PAIRWISE: RouterFile, NWAY: NWayRouterFile}
 
 
 class Router:
@@ -390,7 +391,7 @@ class Router:
         kind = raw.get("kind", PAIRWISE)
         if not isinstance(kind, str) or kind == PAIRWISE and "kind" in raw or kind not in _SCHEMAS:
             raise ArtifactError(f"{path} names unknown router kind {kind!r:.60} (known: {NWAY!r}, or none for two models)")
-        meta = validated(_SCHEMAS[kind], raw, path)
+        meta: Any = validated(_SCHEMAS[kind], raw, path)
         if meta.features != list(FEATURE_NAMES):
             raise ArtifactError(f"{directory}: artifact was built with other prompt features than this winroute's")
         tensors = read_tensors(directory / "router.safetensors", meta.tensors_sha256) if meta.tensors_sha256 else {}
@@ -413,14 +414,14 @@ class Router:
 
     # -- names of earlier versions (each kind's own attributes) --------------------------------
     def _pairwise(self, attribute: str) -> PairwiseScorer:
-        if not isinstance(self.scorer, PairwiseScorer):
+        if self.kind != PAIRWISE:
             raise AttributeError(f"{attribute!r} is an attribute of two-model routers; this one is N-way (see .routes)")
-        return self.scorer
+        return cast(PairwiseScorer, self.scorer)
 
-    def _nway(self, attribute: str) -> Any:
+    def _nway(self, attribute: str) -> QualityScorer:
         if self.kind != NWAY:
             raise AttributeError(f"{attribute!r} is an attribute of N-way routers; this one has two models")
-        return self.scorer
+        return cast(QualityScorer, self.scorer)
 
     @property
     def strong(self) -> str:
@@ -466,11 +467,11 @@ class Router:
     @property
     def specs(self) -> dict[str, ModelSpec]:
         """N models: each model's spec (prices, context window)."""
-        return self._nway("specs").specs  # type: ignore[no-any-return]
+        return self._nway("specs").specs
 
     def spec(self, name: str) -> ModelSpec:
         """N models: the spec of a model (canonical names accepted)."""
-        return self._nway("spec").spec(name)  # type: ignore[no-any-return]
+        return self._nway("spec").spec(name)
 
     @property
     def cost_weight(self) -> float:
@@ -483,6 +484,10 @@ class Router:
         """N models: the router's minimum quality, if its policy has one."""
         self._nway("min_quality")
         return self.policy.min_quality if isinstance(self.policy, MinQuality) else None
+
+    def predict_texts(self, texts: Sequence[str], models: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """N models: predicted quality, expected cost (USD) and prompt tokens of ``texts``."""
+        return self._nway("predict_texts").predict_texts(texts, models)
 
     def cost_weight_for(
         self, *, cost_weight: float | None = None, budget_per_1k: float | None = None, models: Sequence[str] | None = None

@@ -83,7 +83,6 @@ class PersistentPredictor:
     kind: ClassVar[str]
     #: how errors name this family ("predictor", "quality predictor")
     family: ClassVar[str] = "predictor"
-    models_: list[str]
 
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments (JSON-serialisable), as scikit-learn reads them."""
@@ -104,7 +103,8 @@ class PersistentPredictor:
         raise NotImplementedError
 
     def _saved_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """The learned state: tensors, and JSON fields of ``predictor.json`` beside kind/params/models."""
+        """The learned state: tensors, and the JSON fields of ``predictor.json`` beside kind and params
+        (``models``, and the family's own)."""
         raise NotImplementedError
 
     def _restore(self, tensors: dict[str, np.ndarray], meta: Any) -> None:
@@ -120,7 +120,7 @@ class PersistentPredictor:
         directory.mkdir(parents=True, exist_ok=True)
         tensors, fields = self._saved_state()
         checksum = write_tensors(directory / "predictor.safetensors", tensors)
-        meta = {"kind": self.kind, "params": self.get_params(), "models": self.models_, **fields, "tensors_sha256": checksum}
+        meta = {"kind": self.kind, "params": self.get_params(), **fields, "tensors_sha256": checksum}
         (directory / "predictor.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
 
     @classmethod
@@ -223,7 +223,7 @@ class Predictor(PersistentPredictor, ABC):
         return PredictorFile
 
     def _saved_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        return self._state_tensors(), {"state": self._state_meta()}
+        return self._state_tensors(), {"models": self.models_, "state": self._state_meta()}
 
     def _restore(self, tensors: dict[str, np.ndarray], meta: Any) -> None:
         self.models_ = list(meta.models)

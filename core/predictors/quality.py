@@ -176,7 +176,7 @@ class QualityPredictor(PersistentPredictor, ABC):
                 else:
                     first[id(v)] = key
                     tensors[key] = v
-        return tensors, {"shared": shared}
+        return tensors, {"models": self.models_, "shared": shared}
 
     def _restore(self, tensors: dict[str, np.ndarray], meta: Any) -> None:
         models = list(meta.models)
