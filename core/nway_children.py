@@ -13,7 +13,7 @@ from typing import Any
 
 from .costs import ModelSpec, specs_by_name
 from .errors import UnknownModelError
-from .policies import NWAY, PAIRWISE, SETTINGS, Threshold, policy_for
+from .policies import NWAY, PAIRWISE, SETTING_NAMES, SETTINGS, Threshold, policy_for
 from .router import RouteDecision, Router
 
 BINARY_SETTINGS = SETTINGS[PAIRWISE]
@@ -93,7 +93,7 @@ def check_settings(
     also resolved as the router will (a budget needs the router's reference prompts): for
     settings given at construction, so they fail early.
     """
-    given = {k: settings.get(k) for k in (*BINARY_SETTINGS, *NWAY_SETTINGS)}
+    given = {k: settings.get(k) for k in SETTING_NAMES}
     if not isinstance(router, Router):  # a duck-typed two-model router (tests' fakes)
         policy_for(PAIRWISE, Threshold(), **given)  # settings of the other kind fail
         if validate:

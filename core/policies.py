@@ -119,6 +119,9 @@ SETTINGS: dict[str, tuple[str, ...]] = {
 }
 """The per-call settings each kind of router takes (every other one is refused by :func:`policy_for`)."""
 
+SETTING_NAMES: tuple[str, ...] = (*SETTINGS[PAIRWISE], *SETTINGS[NWAY])
+"""Every per-call setting: an adapter passes them all to ``Router.route`` (None: not set), the router takes its own."""
+
 CALIBRATION_SETTINGS: dict[str, str] = {PAIRWISE: "strong_share"}
 """The setting calibrating a router of that kind cannot do without (an N-way router may just take new reference prompts)."""
 

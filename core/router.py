@@ -44,6 +44,7 @@ from .policies import (
     CALIBRATION_SETTINGS,
     NWAY,
     PAIRWISE,
+    SETTING_NAMES,
     SETTINGS,
     CostWeight,
     MinQuality,
@@ -197,11 +198,9 @@ class Router:
 
         Every setting is checked here, once, for both kinds (:func:`core.policies.policy_for`).
         """
-        unknown = sorted(set(settings) - set(SETTINGS[PAIRWISE]) - set(SETTINGS[NWAY]))
+        unknown = sorted(set(settings) - set(SETTING_NAMES))
         if unknown:
-            raise InvalidArgumentError(
-                f"unknown setting(s) {unknown}; a router takes {', '.join((*SETTINGS[PAIRWISE], *SETTINGS[NWAY]))}"
-            )
+            raise InvalidArgumentError(f"unknown setting(s) {unknown}; a router takes {', '.join(SETTING_NAMES)}")
         if policy is None:
             return policy_for(self.kind, self.policy, **settings)
         if any(v is not None for v in settings.values()):

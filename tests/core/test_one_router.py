@@ -247,3 +247,22 @@ def test_earlier_constructors_build_the_one_class() -> None:
         three.strong  # noqa: B018
     with pytest.raises(AttributeError, match="N-way routers"):
         new.specs  # noqa: B018
+
+
+def test_adapters_pass_every_setting_and_every_model_without_asking_the_kind(router: Router) -> None:
+    from core.nway_children import check_settings
+    from core.policies import SETTING_NAMES
+
+    unset = dict.fromkeys(SETTING_NAMES)  # None: not set, for either kind
+    every = router.route_batch(PROMPTS, models=list(reversed(router.models)), **unset)
+    assert [d.as_dict() for d in every] == [d.as_dict() for d in router.route_batch(PROMPTS)]
+    own = router.settings[0]
+    given = {**unset, own: 0.0}
+    assert check_settings(router, given) == {own: 0.0}
+    first = router.route(PROMPTS[0], **given)
+    assert first.as_dict() == router.route(PROMPTS[0], router.policy_for(**{own: 0.0})).as_dict()
+    if router.kind == "pairwise":  # a pair cannot drop one of its two models
+        with pytest.raises(InvalidArgumentError, match="both its models"):
+            router.route("hello", models=["model-s"])
+    else:
+        assert router.route("hello", models=["model-b"]).route == "model-b"
