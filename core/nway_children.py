@@ -27,24 +27,37 @@ def is_nway(router: Any) -> bool:
     return isinstance(router, Router) and router.kind == NWAY
 
 
-def child_models(router: Router, names: Iterable[str], what: str = "child", plural: str = "children") -> dict[str, str]:
-    """Each child's (or choice's) name -> the router's model it stands for (canonical names accepted)."""
+def child_routes(router: Router, names: Iterable[str], what: str = "child", plural: str = "children") -> dict[str, str]:
+    """Each child's (or choice's) name -> the route it serves, for either kind of router.
+
+    A child is named after a route or a model (canonical names accepted): ``"strong"``/``"weak"``
+    or a model name for two models, a model name for N. Two children may not serve one route,
+    and a two-model router needs a child for each of its two routes.
+    """
+    words = "the N-way" if router.kind == NWAY else "the two-model"
     out: dict[str, str] = {}
     for name in names:
         try:
-            model = router.resolve_route(str(name))
+            route = router.resolve_route(str(name))
         except UnknownModelError:
             raise UnknownModelError(
-                f"{what} {name!r} is not a model of the N-way router {router.name!r}; name each {what} after "
+                f"{what} {name!r} is not a model of {words} router {router.name!r}; name each {what} after "
                 f"the model it is (the router's models: {', '.join(router.models)})"
             ) from None
         for other, seen in out.items():
-            if seen == model:
-                raise ValueError(f"{plural} {other!r} and {name!r} both stand for model {model!r}")
-        out[str(name)] = model
+            if seen == route:
+                raise ValueError(f"{plural} {other!r} and {name!r} both stand for model {router.model_for(route)!r}")
+        out[str(name)] = route
     if not out:
-        raise ValueError(f"an N-way router needs at least one {what}")
+        raise ValueError(f"{'an N-way' if router.kind == NWAY else 'a two-model'} router needs at least one {what}")
+    missing = [r for r in router.routes if r not in out.values()]
+    if router.kind == PAIRWISE and missing:
+        raise ValueError(f"no {what} for the {missing[0]} route ({plural}: {', '.join(out)})")
     return out
+
+
+child_models = child_routes
+"""The earlier name (N-way routers: a route is the model's name)."""
 
 
 def priced(

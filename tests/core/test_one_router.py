@@ -266,3 +266,20 @@ def test_adapters_pass_every_setting_and_every_model_without_asking_the_kind(rou
             router.route("hello", models=["model-s"])
     else:
         assert router.route("hello", models=["model-b"]).route == "model-b"
+
+
+def test_children_map_to_routes_for_both_kinds(router: Router) -> None:
+    from core.nway_children import child_routes
+
+    by_model = child_routes(router, list(router.models))
+    assert by_model == dict(zip(router.models, router.routes))
+    with pytest.raises(UnknownModelError, match="child 'gpt-9' is not a model of the"):
+        child_routes(router, ["gpt-9", *router.models])
+    with pytest.raises(ValueError, match="both stand for model"):
+        child_routes(router, [router.models[0], router.routes[0].upper() if router.kind == "pairwise" else router.models[0] + " "])
+    if router.kind == "pairwise":
+        assert child_routes(router, ["strong", "weak"]) == {"strong": "strong", "weak": "weak"}
+        with pytest.raises(ValueError, match="no child for the weak route"):
+            child_routes(router, ["strong"])
+    else:
+        assert child_routes(router, ["model-c"]) == {"model-c": "model-c"}  # N-way: a subset is fine
