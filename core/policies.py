@@ -328,10 +328,10 @@ def policy_for(
     own = SETTINGS[kind]
     wrong = [k for k, v in given.items() if v is not None and k not in own]
     if wrong:
-        words = _KIND_WORDS[kind]
+        words, other = _KIND_WORDS[kind], _KIND_WORDS[NWAY if kind == PAIRWISE else PAIRWISE]
         raise InvalidArgumentError(
-            f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not a setting of {words} router; "
-            f"{words} router takes {' or '.join(own)}"
+            f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not a setting of {words} router "
+            f"(but of {other} one); {words} router takes {' or '.join(own)}"
         )
     if kind == PAIRWISE:
         if threshold is not None and strong_share is not None:
