@@ -211,6 +211,16 @@ def test_save_load_round_trip_for_both_kinds(router: Router, tmp_path: Path) -> 
     assert [d.as_dict() for d in again.route_batch(PROMPTS)] == [d.as_dict() for d in router.route_batch(PROMPTS)]
     raw = json.loads((tmp_path / "r" / "router.json").read_text())
     assert ("kind" in raw) == (router.kind == "nway")  # the format of earlier versions: no kind for a pair
+    assert again.save(tmp_path / "again").name == "again" and again.artifact_sha256 == router.artifact_sha256
+
+
+def test_the_bundled_router_saves_back_byte_for_byte(default_router: Router, tmp_path: Path) -> None:
+    """An artifact the earlier router classes wrote loads into the one class and saves back unchanged."""
+    from core import DEFAULT_ROUTER_DIR
+
+    bundled = json.loads((DEFAULT_ROUTER_DIR / "manifest.json").read_text())
+    load_router(embedder=default_router.embedder).save(tmp_path / "r")
+    assert json.loads((tmp_path / "r" / "manifest.json").read_text())["files"] == bundled["files"]
 
 
 def test_with_specs_is_a_real_router_and_calibrates_alone() -> None:
