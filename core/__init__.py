@@ -33,8 +33,10 @@ from .predictors import (
     SWRankingPredictor,
 )
 from .costs import ModelSpec
-from .nway_router import NWAY_KIND, NWayRouter
+from .nway_router import NWayRouter
+from .policies import Budget, CostWeight, MinQuality, Policy, StrongShare, Threshold
 from .router import RouteDecision, Router
+from .scorers import PairwiseScorer, QualityScorer, Scorer
 from .static_embeddings import StaticEmbedder
 
 DEFAULT_ROUTER_DIR = Path(__file__).resolve().parent / "default_router"
@@ -48,22 +50,15 @@ def load_router(
     embedder: Embedder | None = None,
     allow_remote: bool = False,
     expected_sha256: str | None = None,
-) -> Router | NWayRouter:
+) -> Router:
     """Load a saved router, two-model or N-way; with no argument, the bundled default (MF, offline).
 
     The artifact is validated whole before use (docs/security.md). One that names a remote
     embedder (OpenAI) is refused unless ``allow_remote=True`` or ``embedder`` is given;
     ``expected_sha256`` pins the artifact's manifest digest (``router.artifact_sha256``).
     """
-    from .artifacts import read_json
-
     directory = DEFAULT_ROUTER_DIR if path is None else Path(path)
-    if not directory.is_dir():
-        raise ArtifactError(f"no router artifact at {directory} (expected a directory with router.json)")
-    options = {"embedder": embedder, "allow_remote": allow_remote, "expected_sha256": expected_sha256}
-    if read_json(directory / "router.json").get("kind") == NWAY_KIND:
-        return NWayRouter.load(directory, **options)
-    return Router.load(directory, **options)
+    return Router.load(directory, embedder=embedder, allow_remote=allow_remote, expected_sha256=expected_sha256)
 
 
 _shared_lock = threading.Lock()
@@ -89,28 +84,37 @@ __all__ = [
     "PREDICTORS",
     "QUALITY_PREDICTORS",
     "ArtifactError",
+    "Budget",
     "Conversation",
+    "CostWeight",
     "Embedder",
     "InvalidArgumentError",
     "InvalidConversationError",
     "KNNQualityPredictor",
     "MFPredictor",
     "MLPQualityPredictor",
+    "MinQuality",
     "ModelSpec",
     "NWayRouter",
     "NotFittedError",
     "OpenAIEmbedder",
     "OutcomeData",
+    "PairwiseScorer",
+    "Policy",
     "PredictionError",
     "Predictor",
     "QualityPredictor",
+    "QualityScorer",
     "Queries",
     "RandomPredictor",
     "RouteDecision",
     "Router",
     "SWRankingPredictor",
+    "Scorer",
     "SentenceTransformerEmbedder",
     "StaticEmbedder",
+    "StrongShare",
+    "Threshold",
     "UnknownModelError",
     "WinrouteError",
     "default_router",

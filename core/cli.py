@@ -69,23 +69,15 @@ def _conversation_arg(text: str, stdin: Any = None) -> Any:
 
 
 def cmd_route(args: argparse.Namespace) -> int:
-    from .nway_router import NWayRouter
+    from .policies import SETTING_NAMES
 
     router = _load(args.router)
     args.text = _conversation_arg(args.text)
-    if isinstance(router, NWayRouter):
-        if args.threshold is not None or args.strong_share is not None:
-            raise ValueError("--threshold/--strong-share are for two-model routers; use --cost-weight, "
-                             "--budget-per-1k or --min-quality with an N-way router")
-        decision = router.route(args.text, cost_weight=args.cost_weight, budget_per_1k=args.budget_per_1k,
-                                min_quality=args.min_quality)
-    else:
-        if args.cost_weight is not None or args.budget_per_1k is not None or args.min_quality is not None:
-            raise ValueError("--cost-weight/--budget-per-1k/--min-quality need an N-way router (--router DIR)")
-        decision = router.route(args.text, threshold=args.threshold, strong_share=args.strong_share)
+    # the router takes the settings of its kind and names any of the other kind it is given
+    decision = router.route(args.text, **{k: getattr(args, k) for k in SETTING_NAMES})
     if args.json:
         print(json.dumps(decision.as_dict(), indent=2))
-    elif isinstance(router, NWayRouter):
+    elif router.kind == "nway":
         print(f"model:  {decision.model}")
         print(f"reason: {decision.reason}")
         width = max(len(m) for m in decision.qualities) if decision.qualities else 5
