@@ -30,7 +30,7 @@ from benchmarks.report import Tee  # noqa: E402
 DEFAULT_RECIPES = [
     "configs/default.toml",
     "configs/variants/contrast.toml",
-    "configs/variants/default_static.toml",
+    "configs/variants/default_minilm.toml",
     "configs/variants/difficulty_many_balanced.toml",
     "configs/variants/difficulty_many_balanced_len10.toml",
     "configs/variants/difficulty_zeroeval.toml",

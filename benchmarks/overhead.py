@@ -11,8 +11,9 @@ Variants are compared in one run, back to back: ``--threads 1,2`` (torch intra-o
 ``--router A,B`` (two router directories, e.g. before and after a change; ``default`` is the
 bundled one). A router whose artifact carries a static token table (``embedder = "static"``,
 core/embeddings/static.py) is one variant, ``static``: the encoder options do not apply to it.
-The floor, tokenization alone (the same WordPiece tokenizer both embedders start with, whole
-prompts, one thread), is printed beside them. The predictor's own
+Tokenization alone (the same WordPiece tokenizer both embedders start with, whole prompts,
+one thread) is printed beside them: the floor of the MiniLM path. The static path reads plain
+ASCII text word by word from a table the tokenizer fills, so on such text it can beat that row. The predictor's own
 share of a route is timed separately, on prompts already encoded.
 ``--repeat R`` measures every variant R times, interleaved, and prints medians: other jobs on
 the machine move single measurements a lot. ``--agreement 1000`` adds how far int8 moves the
@@ -335,7 +336,7 @@ def main() -> None:
             print(f"{label:<{width}}  {size:<7}{len(SIZES[size].format(i=0)):>6}{np.median(r):>16.1f}"
                   + rng + f"{p50:>9.3f}{p99:>9.3f}{np.median(cpu_rates[(label, size)]):>14.1f}"
                   + f"{np.median(cpu_latencies[(label, size)]):>9.3f}")
-    print("floor, tokenization alone (the same tokenizer, whole prompts, one thread; texts/s and ms):")
+    print("tokenization alone (the Rust tokenizer, whole prompts, one thread; texts/s and ms):")
     for size, (rate, p50, p99, cpu_rate, cpu_p50) in tokenizer_floor(args.sizes, args.n, args.single).items():
         print(f"{'tokenize only':<{width}}  {size:<7}{len(SIZES[size].format(i=0)):>6}{rate:>16.1f}"
               + (" " * 14 if spread else "") + f"{p50:>9.3f}{p99:>9.3f}{cpu_rate:>14.1f}{cpu_p50:>9.3f}")

@@ -19,6 +19,7 @@ from .errors import (
 )
 from .loading import DEFAULT_ROUTER_DIR, default_router, load_router
 from .nway_router import NWayRouter
+from .policies import Budget, CostWeight, MinQuality, Policy, StrongShare, Threshold
 from .predictors import (
     PREDICTORS,
     QUALITY_PREDICTORS,
@@ -33,6 +34,7 @@ from .predictors import (
     SWRankingPredictor,
 )
 from .router import RouteDecision, Router
+from .scorers import PairwiseScorer, QualityScorer, Scorer
 
 __version__ = "0.1.0"
 
@@ -41,28 +43,37 @@ __all__ = [
     "PREDICTORS",
     "QUALITY_PREDICTORS",
     "ArtifactError",
+    "Budget",
     "Conversation",
+    "CostWeight",
     "Embedder",
     "InvalidArgumentError",
     "InvalidConversationError",
     "KNNQualityPredictor",
     "MFPredictor",
     "MLPQualityPredictor",
+    "MinQuality",
     "ModelSpec",
     "NWayRouter",
     "NotFittedError",
     "OpenAIEmbedder",
     "OutcomeData",
+    "PairwiseScorer",
+    "Policy",
     "PredictionError",
     "Predictor",
     "QualityPredictor",
+    "QualityScorer",
     "Queries",
     "RandomPredictor",
     "RouteDecision",
     "Router",
     "SWRankingPredictor",
+    "Scorer",
     "SentenceTransformerEmbedder",
     "StaticEmbedder",
+    "StrongShare",
+    "Threshold",
     "UnknownModelError",
     "WinrouteError",
     "default_router",

@@ -32,14 +32,14 @@ from .labeling import (
     write_jsonl,
 )
 from .loading import load_router
-from .nway_router import NWayRouter
 from .nway_training import load_nway_recipe, run_nway_recipe
+from .policies import SETTING_NAMES
 from .prompt_files import read_prompts
 from .recipes import load_config, recipe_kind, run_recipe
 from .router import Router
 
 
-def _load(path: str | None) -> Router | NWayRouter:
+def _load(path: str | None) -> Router:
     return load_router(path)
 
 
@@ -69,19 +69,11 @@ def _conversation_arg(text: str, stdin: Any = None) -> Any:
 def cmd_route(args: argparse.Namespace) -> int:
     router = _load(args.router)
     args.text = _conversation_arg(args.text)
-    if isinstance(router, NWayRouter):
-        if args.threshold is not None or args.strong_share is not None:
-            raise ValueError("--threshold/--strong-share are for two-model routers; use --cost-weight, "
-                             "--budget-per-1k or --min-quality with an N-way router")
-        decision = router.route(args.text, cost_weight=args.cost_weight, budget_per_1k=args.budget_per_1k,
-                                min_quality=args.min_quality)
-    else:
-        if args.cost_weight is not None or args.budget_per_1k is not None or args.min_quality is not None:
-            raise ValueError("--cost-weight/--budget-per-1k/--min-quality need an N-way router (--router DIR)")
-        decision = router.route(args.text, threshold=args.threshold, strong_share=args.strong_share)
+    # the router takes the settings of its kind and names any of the other kind it is given
+    decision = router.route(args.text, **{k: getattr(args, k) for k in SETTING_NAMES})
     if args.json:
         print(json.dumps(decision.as_dict(), indent=2))
-    elif isinstance(router, NWayRouter):
+    elif router.kind == "nway":
         print(f"model:  {decision.model}")
         print(f"reason: {decision.reason}")
         width = max(len(m) for m in decision.qualities) if decision.qualities else 5
@@ -113,8 +105,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     router = _load(args.router)
-    if not isinstance(router, Router):
-        raise WinrouteError(f"winroute calibrate sets a two-model router's threshold; {args.router} is an N-way router")
     threshold = router.calibrate(read_prompts(args.prompts), args.strong_share)
     print(f"threshold {threshold:.4f} sends {args.strong_share:.0%} of {args.prompts} to {router.strong}")
     if args.out:

@@ -1,14 +1,11 @@
-"""Loading a saved router (two-model or N-way) and the process-wide bundled default."""
+"""Loading a saved router (two-model or N-way: one Router class) and the process-wide bundled default."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
-from .artifacts import read_json
 from .embeddings import Embedder
-from .errors import ArtifactError
-from .nway_router import NWAY_KIND, NWayRouter
 from .router import Router
 
 __all__ = ["DEFAULT_ROUTER_DIR", "default_router", "load_router"]
@@ -22,7 +19,7 @@ def load_router(
     embedder: Embedder | None = None,
     allow_remote: bool = False,
     expected_sha256: str | None = None,
-) -> Router | NWayRouter:
+) -> Router:
     """Load a saved router, two-model or N-way; with no argument, the bundled default (MF, offline).
 
     The artifact is validated whole before use (docs/security.md). One that names a remote
@@ -30,10 +27,6 @@ def load_router(
     ``expected_sha256`` pins the artifact's manifest digest (``router.artifact_sha256``).
     """
     directory = DEFAULT_ROUTER_DIR if path is None else Path(path)
-    if not directory.is_dir():
-        raise ArtifactError(f"no router artifact at {directory} (expected a directory with router.json)")
-    if read_json(directory / "router.json").get("kind") == NWAY_KIND:
-        return NWayRouter.load(directory, embedder=embedder, allow_remote=allow_remote, expected_sha256=expected_sha256)
     return Router.load(directory, embedder=embedder, allow_remote=allow_remote, expected_sha256=expected_sha256)
 
 
@@ -51,5 +44,5 @@ def default_router() -> Router:
     if _shared is None:
         with _shared_lock:
             if _shared is None:
-                _shared = Router.load(DEFAULT_ROUTER_DIR)  # the bundled default is a two-model router
+                _shared = load_router()
     return _shared

@@ -1,4 +1,4 @@
-"""Training N-way routers: per-model outcomes -> quality predictor + model specs -> NWayRouter.
+"""Training N-way routers: per-model outcomes -> quality predictor + model specs -> an N-way Router.
 
 ``winroute train`` runs an N-way recipe (``kind = "nway"`` in the TOML; see
 ``configs/routerbench_zs.toml``) through :func:`run_nway_recipe`.
@@ -15,12 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from .costs import ModelSpec, specs_by_name, specs_from_costs, specs_from_prices
+from .costs import ModelSpec, estimate_tokens, specs_by_name, specs_from_costs, specs_from_prices
 from .data.records import Outcome
 from .embeddings import Embedder, make_embedder
 from .features import prompt_features
-from .nway_router import NWayRouter
+from .policies import CostWeight
 from .predictors import QUALITY_PREDICTORS, OutcomeData, QualityPredictor, Queries
+from .router import Router
+from .scorers import QualityScorer, Reference
 
 NWAY_SOURCES = ("routerbench_zs", "llmrouter")
 
@@ -95,7 +97,7 @@ def train_nway_router(
     cost_weight: float = 0.0,
     name: str = "winroute-nway",
     metadata: Mapping[str, Any] | None = None,
-) -> NWayRouter:
+) -> Router:
     """Fit one quality regressor per declared model and wrap them with the specs in a router.
 
     The training prompts become the router's reference set (for budget calibration).
@@ -110,16 +112,13 @@ def train_nway_router(
     started = time.perf_counter()
     est.fit(data)
     seconds = time.perf_counter() - started
-    router = NWayRouter(
-        est, specs, embedder or make_embedder(), cost_weight=cost_weight, name=name,
+    embedder = embedder or make_embedder()
+    texts = list(data.queries.texts or [])
+    reference = Reference(est.predict(data.queries, list(specs)), estimate_tokens(texts, embedder)) if texts else None
+    router = Router(
+        QualityScorer(est, specs, embedder), CostWeight(cost_weight), reference=reference, name=name,
         metadata={**dict(metadata or {}), "n_prompts": len(data), "n_models": len(specs), "fit_seconds": round(seconds, 1)},
     )
-    texts = list(data.queries.texts or [])
-    if texts:
-        from .costs import estimate_tokens
-
-        router.reference_qualities = est.predict(data.queries, list(specs))
-        router.reference_tokens = estimate_tokens(texts, router.embedder)
     return router
 
 
@@ -206,7 +205,7 @@ def recipe_specs(
     return [ModelSpec.from_dict({**s.as_dict(), **overrides.get(s.name, {})}) for s in specs]
 
 
-def run_nway_recipe(recipe: NWayRecipe, *, data_dir: str | Path | None = None, out: str | Path | None = None) -> NWayRouter:
+def run_nway_recipe(recipe: NWayRecipe, *, data_dir: str | Path | None = None, out: str | Path | None = None) -> Router:
     """Load the source split, fit, and save the router to ``out`` (or the recipe's)."""
     from .data import canonical_model
 

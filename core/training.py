@@ -12,9 +12,11 @@ from .data.records import Comparison
 from .data.training import training_source
 from .embeddings import Embedder, make_embedder
 from .features import prompt_features
+from .policies import StrongShare
 from .predictors import PREDICTORS, PairwiseData, Predictor, Queries
 from .prompt_sketch import build_sketch, sketch_meta
 from .router import Router
+from .scorers import PairwiseScorer, reference_of_scores
 
 
 def pairwise_data(
@@ -108,8 +110,9 @@ def train_router(
         reference_queries = data.queries.subset(pick)
     reference = est.predict(reference_queries, aliases.get(strong, strong), aliases.get(weak, weak))
     sketch = build_sketch(data.queries.embeddings) if with_sketch else None  # for `winroute inspect`
+    scorer = PairwiseScorer(est, embedder, strong=strong, weak=weak, predictor_models=aliases)
     router = Router(
-        est, embedder, strong=strong, weak=weak, reference_scores=reference, name=name, predictor_models=aliases,
+        scorer, StrongShare(strong_share), reference=reference_of_scores(reference), name=name,
         metadata={
             **dict(metadata or {}),
             "n_battles": len(data),
@@ -120,5 +123,5 @@ def train_router(
         },
         prompt_sketch=None if sketch is None else sketch.to_tensors(),
     )
-    router.threshold = router.threshold_for(strong_share=strong_share)
+    router.policy = router.resolved_policy()  # the threshold that sends strong_share of the training prompts strong
     return router

@@ -9,11 +9,11 @@ answer (``response_metadata["winroute"]``).
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import aclosing, closing
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
@@ -37,13 +37,13 @@ from core import (
     load_router,
     routing_input,
 )
-from core.child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient, note_interrupted
+from core.child_calls import EmptyAnswerError
 from core.default_route import DefaultRoute, decide_or_default
-from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, child_models, fallback_order, is_nway, priced
+from core.dispatch import Dispatcher, Served, child_routes
+from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, is_nway, priced
 
 from . import children as delegate
-from .failures import describe, exhausted, who
-from .messages import decision_record, to_conversation
+from .messages import to_conversation
 from .profiles import common_profile
 from .records import StreamMarker, mark_result, trace_child
 from .runnable import ROUTES, route_runnable
@@ -250,19 +250,16 @@ class RouterChatModel(BaseChatModel):
         if self.models is not None:
             if self.strong is not None or self.weak is not None:
                 raise ValueError("give either strong= and weak=, or models=, not both")
-            given: dict[str, tuple[str | None, BaseChatModel]] = {}
-            for key, child in self.models.items():
-                route = self._route_of_key(key)
-                if route in given:
-                    raise ValueError(f"models= maps two children to the {route} route: {given[route][0]!r} and {key!r}")
-                given[route] = (None if key.strip().lower() in ROUTES else key, child)
+            try:
+                keyed = child_routes(self.router, list(self.models))
+            except UnknownModelError as exc:
+                raise ValueError(f"models=: {exc}") from None
+            # a child keyed by its route is named after its model; one keyed by a model name, by that name
+            given = {route: (None if key.strip().lower() == route else key, self.models[key]) for key, route in keyed.items()}
         elif self.strong is not None and self.weak is not None:
             given = {"strong": (None, self.strong), "weak": (None, self.weak)}
         else:
             raise ValueError("RouterChatModel needs two children: strong= and weak=, or models={...}")
-        missing = [r for r in ROUTES if r not in given]
-        if missing:
-            raise ValueError(f"models= has no child for the {missing[0]} route (keys: {list(self.models or {})})")
         self._routes = ROUTES
         self._nway = None
         self._children = {route: given[route][1] for route in ROUTES}
@@ -287,7 +284,7 @@ class RouterChatModel(BaseChatModel):
                 f"(the router's models: {', '.join(core.models)})"
             )
         try:
-            keyed = child_models(core, list(self.models))
+            keyed = child_routes(core, list(self.models))
         except UnknownModelError as exc:
             raise ValueError(f"models=: {exc}") from None
         router = priced(core, keyed, self.specs)
@@ -298,17 +295,6 @@ class RouterChatModel(BaseChatModel):
         self._children = {model: self.models[key] for key, model in keyed.items()}
         self._labels = {model: key for key, model in keyed.items()}
         self._aliases = {model: {key, model, delegate.model_name(self.models[key])} for key, model in keyed.items()}
-
-    def _route_of_key(self, key: str) -> str:
-        if key.strip().lower() in ROUTES:
-            return key.strip().lower()
-        try:
-            return self.router.resolve_route(key)
-        except UnknownModelError as exc:
-            raise ValueError(
-                f"models= key {key!r} is neither 'strong'/'weak' nor a model of the router "
-                f"(strong={self.router.strong!r}, weak={self.router.weak!r})"
-            ) from exc
 
     @property
     def router(self) -> Router | NWayRouter:
@@ -336,31 +322,12 @@ class RouterChatModel(BaseChatModel):
         return dict(self._labels)
 
     def resolve(self, name: str) -> str:
-        """The route of a child: ``"strong"``/``"weak"``, a child's name or model, or a router model name."""
-        key = str(name).strip()
-        if self._nway is None and key.lower() in ROUTES:
-            return key.lower()
-        matches = [route for route in self._routes if key in self._aliases[route]]
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            if self._nway is None:
-                raise UnknownModelError(f"{name!r} names both children; use model='strong' or model='weak'")
-            raise UnknownModelError(f"{name!r} names several children ({', '.join(matches)}); use one of those names")
-        try:
-            route = self.router.resolve_route(key)
-        except UnknownModelError:
-            raise UnknownModelError(f"unknown route or model {name!r}; this router's children are {self._describe()}") from None
-        if route not in self._children:
-            raise UnknownModelError(
-                f"model {name!r} is known to the router but is not one of this model's children: {self._describe()}"
-            )
-        return route
+        """The route of a child: a route, a child's name or model, or a router model name a child serves."""
+        return self._dispatcher().resolve(name, self.router)
 
-    def _describe(self) -> str:
-        if self._nway is None:
-            return f"strong={self._labels['strong']!r}, weak={self._labels['weak']!r}"
-        return ", ".join(repr(self._labels[r]) for r in self._routes)
+    def _dispatcher(self) -> Dispatcher:
+        """Calls the children with this model's fallback settings (``core.dispatch``)."""
+        return Dispatcher.of(self, self._routes, self._labels, aliases=self._aliases)
 
     # -- LangChain identity ------------------------------------------------------------------
     @property
@@ -463,65 +430,26 @@ class RouterChatModel(BaseChatModel):
         if self._nway is not None:
             settings["models"] = list(self._routes)
         try:
-            decision = decide_or_default(router, to_conversation(messages), settings, self._default)
+            return decide_or_default(router, to_conversation(messages), settings, self._default)
         except InvalidConversationError as exc:
             hint = "model='strong' or model='weak'" if self._nway is None else "model=<a child's name>"
             raise InvalidConversationError(f"{exc}; pass {hint} to choose a child without routing") from exc
-        if decision.route not in self._children:  # only a sticky route recorded by another model can do this
-            raise UnknownModelError(
-                f"the router chose {decision.route!r} ({decision.reason}), which is not one of this model's "
-                f"children: {self._describe()}"
-            )
-        return decision
 
     def _bind(self, route: str, call: _Call) -> tuple[BaseChatModel, dict[str, Any]]:
-        """The child to call and the kwargs its tool / structured-output binding would pass."""
+        """The child to call and its kwargs: the call's, over what its tool / structured-output binding would pass."""
         child, bound = delegate.bind_child(self._children[route], call.tools)
         if call.structured is not None:
             bound = {**bound, **call.structured[route]}
-        return child, bound
+        return child, {**bound, **call.kwargs}
 
-    def _candidates(self, call: _Call) -> list[str]:
-        return fallback_order(call.decision, self._routes) if self.fallback else [call.decision.route]
-
-    def _record(self, call: _Call, route: str, failures: list[tuple[str, Exception]]) -> dict[str, Any]:
-        record = decision_record(call.decision)
-        record.update(
-            child=self._labels[route],
-            child_route=route,
-            child_model=delegate.model_name(self._children[route]),
-            child_provider=delegate.provider(self._children[route]),
+    def _record(self, dispatch: Dispatcher, call: _Call, served: Served[Any]) -> dict[str, Any]:
+        child = self._children[served.route]
+        return dispatch.record(
+            call.decision,
+            served,
+            child_model=delegate.model_name(child),
+            child_provider=delegate.provider(child),
             forced=call.forced,
-            fallback=bool(failures),
-            fallback_from=self._labels[failures[0][0]] if failures else None,
-            error=describe(failures[0][1]) if failures else None,
-        )
-        return record
-
-    def _falls_back(self, exc: BaseException) -> bool:
-        return isinstance(exc, self.fallback_on) if self.fallback_on is not None else is_transient(exc)
-
-    def _what(self, route: str) -> str:
-        return who(route, self._labels[route])
-
-    def _failed(self, route: str, candidates: list[str], exc: Exception, failures: list[tuple[str, Exception]]) -> None:
-        """Note a failing child; raise when no other child is left, or when the failure is not one to fall back on."""
-        if len(failures) + 1 < len(candidates) and not self._falls_back(exc):  # another child is left
-            if hasattr(exc, "add_note"):
-                exc.add_note(
-                    f"winroute: {self._what(route)} failed with an error that is not transient; no fallback "
-                    "(set fallback_on=(...) to fall back on it)"
-                )
-            if failures:
-                raise exhausted([*failures, (route, exc)], self._labels)
-            raise exc
-        failures.append((route, exc))
-        if len(failures) >= len(candidates):
-            raise exhausted(failures, self._labels)
-        nxt = candidates[len(failures)]
-        logger.warning(
-            "winroute: %s failed (%s); falling back to %s",
-            who(route, self._labels[route]), describe(exc), who(nxt, self._labels[nxt]),
         )
 
     # -- generating --------------------------------------------------------------------------
@@ -533,21 +461,15 @@ class RouterChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         call = self._prepare(messages, stop, kwargs)
-        candidates, failures = self._candidates(call), []
-        for route in candidates:
-            try:
-                child, bound = self._bind(route, call)
-                result = call_with_timeout(
-                    lambda: delegate.generate(child, messages, call.stop, run_manager, {**bound, **call.kwargs}),
-                    self.timeout,
-                    self._what(route),
-                )
-                _check_generations(result, self._what(route))
-            except Exception as exc:  # noqa: BLE001 - a child failure may fall back
-                self._failed(route, candidates, exc, failures)
-                continue
-            return mark_result(result, trace_child(run_manager, self._record(call, route, failures)))
-        raise AssertionError("unreachable")  # pragma: no cover
+        dispatch = self._dispatcher()
+
+        def generate(route: str) -> ChatResult:
+            child, child_kwargs = self._bind(route, call)
+            result = delegate.generate(child, messages, call.stop, run_manager, child_kwargs)
+            return _checked(result, dispatch.who(route))
+
+        served = dispatch.run(call.decision, generate)
+        return mark_result(served.value, trace_child(run_manager, self._record(dispatch, call, served)))
 
     async def _agenerate(
         self,
@@ -557,21 +479,15 @@ class RouterChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         call = await run_in_executor(None, self._prepare, messages, stop, kwargs)
-        candidates, failures = self._candidates(call), []
-        for route in candidates:
-            try:
-                child, bound = self._bind(route, call)
-                result = await acall_with_timeout(
-                    delegate.agenerate(child, messages, call.stop, run_manager, {**bound, **call.kwargs}),
-                    self.timeout,
-                    self._what(route),
-                )
-                _check_generations(result, self._what(route))
-            except Exception as exc:  # noqa: BLE001
-                self._failed(route, candidates, exc, failures)
-                continue
-            return mark_result(result, trace_child(run_manager, self._record(call, route, failures)))
-        raise AssertionError("unreachable")  # pragma: no cover
+        dispatch = self._dispatcher()
+
+        async def agenerate(route: str) -> ChatResult:
+            child, child_kwargs = self._bind(route, call)
+            result = await delegate.agenerate(child, messages, call.stop, run_manager, child_kwargs)
+            return _checked(result, dispatch.who(route))
+
+        served = await dispatch.arun(call.decision, agenerate)
+        return mark_result(served.value, trace_child(run_manager, self._record(dispatch, call, served)))
 
     def _stream(
         self,
@@ -581,31 +497,19 @@ class RouterChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         call = self._prepare(messages, stop, kwargs)
-        candidates, failures = self._candidates(call), []
-        for route in candidates:
-            try:
-                child, bound = self._bind(route, call)
-                stream = delegate.stream(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
-                first = call_with_timeout(lambda: next(stream, None), self.timeout, self._what(route))
-                if first is None:
-                    raise EmptyAnswerError(f"{self._what(route)}: its stream ended without a chunk")
-            except Exception as exc:  # noqa: BLE001 - nothing streamed yet: may fall back
-                self._failed(route, candidates, exc, failures)
-                continue
-            marker = StreamMarker(trace_child(run_manager, self._record(call, route, failures)), self._labels[route])
-            delivered = 0
-            try:
-                for chunk in itertools.chain([first], stream):
-                    yield marker.mark(chunk)
-                    delivered += 1
-            except Exception as exc:
-                note_interrupted(exc, self._what(route), delivered)
-                raise
-            finally:
-                stream.close()
-            if (tail := marker.tail()) is not None:
-                yield tail
-            return
+
+        def start(route: str) -> Iterator[ChatGenerationChunk]:
+            child, child_kwargs = self._bind(route, call)
+            return delegate.stream(child, messages, call.stop, run_manager, child_kwargs)
+
+        dispatch = self._dispatcher()
+        served = dispatch.stream(call.decision, start)
+        marker = StreamMarker(trace_child(run_manager, self._record(dispatch, call, served)), self._labels[served.route])
+        with closing(served.value) as chunks:
+            for chunk in chunks:
+                yield marker.mark(chunk)
+        if (tail := marker.tail()) is not None:
+            yield tail
 
     async def _astream(
         self,
@@ -615,34 +519,19 @@ class RouterChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         call = await run_in_executor(None, self._prepare, messages, stop, kwargs)
-        candidates, failures = self._candidates(call), []
-        for route in candidates:
-            try:
-                child, bound = self._bind(route, call)
-                stream = delegate.astream(child, messages, call.stop, run_manager, {**bound, **call.kwargs})
-                try:
-                    first = await acall_with_timeout(stream.__anext__(), self.timeout, self._what(route))
-                except StopAsyncIteration:
-                    raise EmptyAnswerError(f"{self._what(route)}: its stream ended without a chunk") from None
-            except Exception as exc:  # noqa: BLE001
-                self._failed(route, candidates, exc, failures)
-                continue
-            marker = StreamMarker(trace_child(run_manager, self._record(call, route, failures)), self._labels[route])
-            delivered = 0
-            try:
-                yield marker.mark(first)
-                delivered += 1
-                async for chunk in stream:
-                    yield marker.mark(chunk)
-                    delivered += 1
-            except Exception as exc:
-                note_interrupted(exc, self._what(route), delivered)
-                raise
-            finally:
-                await stream.aclose()
-            if (tail := marker.tail()) is not None:
-                yield tail
-            return
+
+        def start(route: str) -> AsyncIterator[ChatGenerationChunk]:
+            child, child_kwargs = self._bind(route, call)
+            return delegate.astream(child, messages, call.stop, run_manager, child_kwargs)
+
+        dispatch = self._dispatcher()
+        served = await dispatch.astream(call.decision, start)
+        marker = StreamMarker(trace_child(run_manager, self._record(dispatch, call, served)), self._labels[served.route])
+        async with aclosing(served.value) as chunks:  # type: ignore[type-var]
+            async for chunk in chunks:
+                yield marker.mark(chunk)
+        if (tail := marker.tail()) is not None:
+            yield tail
 
     # -- tools, structured output, chains ----------------------------------------------------
     def bind_tools(
@@ -774,10 +663,11 @@ class RouterChatModel(BaseChatModel):
         return self._children[self._routes[0]].get_token_ids(text)
 
 
-def _check_generations(result: ChatResult, what: str) -> None:
+def _checked(result: ChatResult, who: str) -> ChatResult:
     """A child's result with no generation is an empty answer (may fall back), not an IndexError later."""
     if not result.generations:
-        raise EmptyAnswerError(f"{what} returned no generations")
+        raise EmptyAnswerError(f"{who} returned no generations")
+    return result
 
 
 def _init_chat_model(spec: str) -> BaseChatModel:

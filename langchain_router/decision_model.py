@@ -31,8 +31,9 @@ from typing_extensions import Self
 from core import InvalidConversationError, NWayRouter, RouteDecision, Router, UnknownModelError, load_router
 from core.default_route import DefaultRoute, decide_or_default
 from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, is_nway
+from core.records import decision_record
 
-from .messages import decision_record, input_to_conversation, to_conversation
+from .messages import input_to_conversation, to_conversation
 from .runnable import ROUTES
 
 _SETTINGS = (*BINARY_SETTINGS, *NWAY_SETTINGS)

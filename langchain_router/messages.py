@@ -24,7 +24,6 @@ from langchain_core.messages import (
 from langchain_core.prompt_values import PromptValue
 
 from core import InvalidConversationError
-from core.records import decision_record  # noqa: F401 - re-exported for the adapter modules
 
 ROUTER_KEY = "winroute"
 """Key of the routing record in ``response_metadata`` of router responses."""

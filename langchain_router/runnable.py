@@ -22,8 +22,9 @@ from pydantic import ConfigDict
 
 from core import NWayRouter, Router, default_router, routing_input
 from core.nway_children import check_settings, is_nway
+from core.records import decision_record
 
-from .messages import decision_record, input_to_conversation
+from .messages import input_to_conversation
 
 ROUTES = ("strong", "weak")
 

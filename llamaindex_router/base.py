@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
+from contextlib import aclosing, closing
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from llama_index.core.base.llms.types import (
@@ -34,14 +36,16 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM, ToolSelection
 
 from core import Conversation, ModelSpec, NWayRouter, RouteDecision, Router, load_router
-from core.child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient, note_interrupted
 from core.default_route import DefaultRoute, decide_or_default
-from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, fallback_order, is_nway, priced
+from core.dispatch import Dispatcher, Served, child_routes, describe
+from core.errors import UnknownModelError
+from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, is_nway, priced
+from core.records import decision_record
 
 from .events import RouteFallbackEvent, dispatcher
+from .messages import ROUTER_KEY, has_tool_calls, router_record, strip_router_metadata, to_conversation
 from .question import routing_question
-from .messages import ROUTER_KEY, decision_record, has_tool_calls, router_record, strip_router_metadata, to_conversation
-from .routing import default_router, emit_decision, match_names, pick
+from .routing import default_router, emit_decision
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -68,9 +72,11 @@ class RouterLLM(FunctionCallingLLM):
 
     Per call, the same settings can be given as kwargs of ``chat``/``complete``/``stream_*``
     and their async forms (``llm.complete(prompt, cost_weight=100.0)``); they are not passed
-    to the child. With ``fallback`` a child that raises before producing output hands the
-    call to the next child (N-way: the others by the decision's utility, best first), and
-    the record says so. Every decision, with each candidate's predicted quality, cost and
+    to the child. With ``fallback`` a child that fails transiently before producing output
+    (connection error, timeout, HTTP 429/5xx, a stream without a chunk; or the types in
+    ``fallback_on``) hands the call to the next child (N-way: the others by the decision's
+    utility, best first), the record says so and a ``RouteFallbackEvent`` is fired; other
+    errors are raised with a note. Dispatch is ``core.dispatch``'s, as for ``RouterChatModel``. Every decision, with each candidate's predicted quality, cost and
     utility for an N-way router, is in ``additional_kwargs["winroute"]`` and fired as a
     ``RouteDecisionEvent``. Children and router are excluded from serialization and repr
     (children may hold API keys).
@@ -186,18 +192,17 @@ class RouterLLM(FunctionCallingLLM):
             fallback=fallback,
             **kwargs,
         )
-        self._routes = match_names(self.router, list(given), "child")
+        self._routes = child_routes(self.router, list(given))
         if nway:
             self._nway = priced(core, self._routes, specs)  # type: ignore[arg-type]
         settings = {k: getattr(self, k) for k in _SETTINGS}
         check_settings(self.router, settings, models=list(self._routes.values()) if nway else None)  # fail now
         self._children = given
         if self.default_route is not None:
-            name = self.default_route
-            route = self._routes.get(name) or self.router.resolve_route(name)
-            if route not in self._routes.values():
-                raise ValueError(f"default_route {name!r} is not one of this LLM's children: {list(self._routes)}")
-            self._default = DefaultRoute(route)
+            try:
+                self._default = DefaultRoute(self._dispatcher().resolve(self.default_route, self.router))
+            except UnknownModelError as exc:
+                raise ValueError(f"default_route: {exc}") from None
 
     @property
     def router(self) -> Router:
@@ -254,52 +259,27 @@ class RouterLLM(FunctionCallingLLM):
             settings["models"] = list(self._routes.values())
         return settings, rest
 
-    def _route(self, conversation: Conversation, settings: Dict[str, Any]) -> tuple[RouteDecision, str]:
+    def _route(self, conversation: Conversation, settings: Dict[str, Any]) -> RouteDecision:
         decision = decide_or_default(self.router, routing_question() or conversation, settings, self._default)
-        return decision, self._announce(decision)
+        return self._announce(decision)
 
-    async def _aroute(self, conversation: Conversation, settings: Dict[str, Any]) -> tuple[RouteDecision, str]:
+    async def _aroute(self, conversation: Conversation, settings: Dict[str, Any]) -> RouteDecision:
         decision = await asyncio.to_thread(
             decide_or_default, self.router, routing_question() or conversation, settings, self._default
         )
-        return decision, self._announce(decision)
+        return self._announce(decision)
 
-    def _announce(self, decision: RouteDecision) -> str:
-        chosen = pick(self._routes, decision)
-        emit_decision(decision, chosen, "llm")
-        return chosen
+    def _announce(self, decision: RouteDecision) -> RouteDecision:
+        emit_decision(decision, self._dispatcher().child(decision.route), "llm")
+        return decision
 
-    def _candidates(self, decision: RouteDecision, chosen: str) -> list[str]:
-        if not self.fallback:
-            return [chosen]
-        names = {route: name for name, route in self._routes.items()}
-        order = fallback_order(decision, [self._routes[name] for name in self._children])
-        return [chosen, *(names[route] for route in order if names[route] != chosen)]
-
-    def _failed(
-        self, decision: RouteDecision, candidates: list[str], i: int, exc: Exception, failures: list
-    ) -> None:
-        """Note a failing child; re-raise when no other child is left to try, or when the failure is not
-        one to fall back on (by default only transient ones are: ``core.child_calls.is_transient``)."""
-        transient = isinstance(exc, self.fallback_on) if self.fallback_on is not None else is_transient(exc)
-        if not transient and i + 1 < len(candidates):
-            if hasattr(exc, "add_note"):
-                exc.add_note(
-                    f"winroute: child {candidates[i]!r} failed with an error that is not transient; no fallback "
-                    "(set fallback_on=(...) to fall back on it)"
-                )
-            raise _exhausted([*failures, (candidates[i], exc)])
-        failures.append((candidates[i], exc))
-        if i + 1 >= len(candidates):
-            raise _exhausted(failures)
-        dispatcher.event(
-            RouteFallbackEvent(
-                decision=decision_record(decision),
-                failed_child=candidates[i],
-                fallback_child=candidates[i + 1],
-                error=_describe(exc),
-            )
-        )
+    # -- dispatching (core.dispatch) -------------------------------------------------------------
+    def _dispatcher(self, decision: Optional[RouteDecision] = None) -> Dispatcher:
+        """Calls the children with this LLM's fallback settings; a fallback from ``decision`` fires a
+        ``RouteFallbackEvent``."""
+        labels = {route: name for name, route in self._routes.items()}
+        on_fallback = None if decision is None else partial(_fire_fallback, decision, labels)
+        return Dispatcher.of(self, list(labels), labels, on_fallback=on_fallback)
 
     def _quiet(self, name: str) -> LLM:
         """The child to call, without the callback handlers the router shares with it.
@@ -318,102 +298,49 @@ class RouterLLM(FunctionCallingLLM):
         manager.handlers = [h for h in theirs if h not in mine]  # CallbackManager([]) would take the global ones
         return child.model_copy(update={"callback_manager": manager})
 
-    def _record(self, decision: RouteDecision, child: str, failures: list) -> dict[str, Any]:
-        record = decision_record(decision)
-        record.update(
-            child=child,
-            child_route=self._routes[child],
-            child_model=self._children[child].metadata.model_name,
-            fallback=bool(failures),
-            fallback_from=failures[0][0] if failures else None,
-            error=_describe(failures[0][1]) if failures else None,
-        )
-        return record
+    def _record(self, dispatch: Dispatcher, decision: RouteDecision, served: Served[Any]) -> dict[str, Any]:
+        model = self._children[dispatch.child(served.route)].metadata.model_name
+        return dispatch.record(decision, served, child_model=model)
 
-    def _run(self, decision: RouteDecision, chosen: str, call: Callable[[LLM], R]) -> tuple[R, dict[str, Any]]:
-        candidates, failures = self._candidates(decision, chosen), []
-        for i, name in enumerate(candidates):
-            try:
-                result = call_with_timeout(lambda: call(self._quiet(name)), self.timeout, f"child {name!r}")
-            except Exception as exc:  # noqa: BLE001 - any child failure may fall back
-                self._failed(decision, candidates, i, exc, failures)
-                continue
-            return result, self._record(decision, name, failures)
-        raise AssertionError("unreachable")  # pragma: no cover
+    def _run(self, decision: RouteDecision, call: Callable[[LLM], R]) -> tuple[R, dict[str, Any]]:
+        dispatch = self._dispatcher(decision)
+        served = dispatch.run(decision, lambda route: call(self._quiet(dispatch.child(route))))
+        return served.value, self._record(dispatch, decision, served)
 
-    async def _arun(
-        self, decision: RouteDecision, chosen: str, call: Callable[[LLM], Awaitable[R]]
-    ) -> tuple[R, dict[str, Any]]:
-        candidates, failures = self._candidates(decision, chosen), []
-        for i, name in enumerate(candidates):
-            try:
-                result = await acall_with_timeout(call(self._quiet(name)), self.timeout, f"child {name!r}")
-            except Exception as exc:  # noqa: BLE001
-                self._failed(decision, candidates, i, exc, failures)
-                continue
-            return result, self._record(decision, name, failures)
-        raise AssertionError("unreachable")  # pragma: no cover
+    async def _arun(self, decision: RouteDecision, call: Callable[[LLM], Awaitable[R]]) -> tuple[R, dict[str, Any]]:
+        dispatch = self._dispatcher(decision)
+        served = await dispatch.arun(decision, lambda route: call(self._quiet(dispatch.child(route))))
+        return served.value, self._record(dispatch, decision, served)
 
     def _run_stream(
-        self, decision: RouteDecision, chosen: str, start: Callable[[LLM], Iterator[R]], mark: Callable[[R, dict], R]
+        self, decision: RouteDecision, start: Callable[[LLM], Iterator[R]], mark: Callable[[R, dict], R]
     ) -> Iterator[R]:
-        """Stream from the chosen child; fall back only while nothing has been yielded."""
-        candidates = self._candidates(decision, chosen)
+        """The chosen child's stream, each chunk marked; started (and fallen back) on first iteration."""
+        dispatch = self._dispatcher(decision)
 
         def gen() -> Iterator[R]:
-            failures: list = []
-            for i, name in enumerate(candidates):
-                what = f"child {name!r}"
-                try:
-                    stream, first = call_with_timeout(lambda: _first(start(self._quiet(name)), what), self.timeout, what)
-                except Exception as exc:  # noqa: BLE001 - nothing streamed yet: may fall back
-                    self._failed(decision, candidates, i, exc, failures)
-                    continue
-                record = self._record(decision, name, failures)
-                delivered = 0
-                try:
-                    yield mark(first, record)
-                    delivered += 1
-                    for chunk in stream:
-                        yield mark(chunk, record)
-                        delivered += 1
-                except Exception as exc:
-                    note_interrupted(exc, f"child {name!r}", delivered)
-                    raise
-                return
+            served = dispatch.stream(decision, lambda route: start(self._quiet(dispatch.child(route))))
+            record = self._record(dispatch, decision, served)
+            with closing(served.value) as chunks:  # type: ignore[type-var]
+                for chunk in chunks:
+                    yield mark(chunk, record)
 
         return gen()
 
     def _arun_stream(
         self,
         decision: RouteDecision,
-        chosen: str,
         start: Callable[[LLM], Awaitable[AsyncIterator[R]]],
         mark: Callable[[R, dict], R],
     ) -> AsyncIterator[R]:
-        candidates = self._candidates(decision, chosen)
+        dispatch = self._dispatcher(decision)
 
         async def gen() -> AsyncIterator[R]:
-            failures: list = []
-            for i, name in enumerate(candidates):
-                what = f"child {name!r}"
-                try:
-                    stream, first = await acall_with_timeout(_afirst(start(self._quiet(name)), what), self.timeout, what)
-                except Exception as exc:  # noqa: BLE001 - nothing streamed yet: may fall back
-                    self._failed(decision, candidates, i, exc, failures)
-                    continue
-                record = self._record(decision, name, failures)
-                delivered = 0
-                try:
-                    yield mark(first, record)
-                    delivered += 1
-                    async for chunk in stream:
-                        yield mark(chunk, record)
-                        delivered += 1
-                except Exception as exc:
-                    note_interrupted(exc, f"child {name!r}", delivered)
-                    raise
-                return
+            served = await dispatch.astream(decision, lambda route: start(self._quiet(dispatch.child(route))))
+            record = self._record(dispatch, decision, served)
+            async with aclosing(served.value) as chunks:  # type: ignore[type-var]
+                async for chunk in chunks:
+                    yield mark(chunk, record)
 
         return gen()
 
@@ -421,7 +348,7 @@ class RouterLLM(FunctionCallingLLM):
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         settings, kwargs = self._settings(kwargs)
-        decision, chosen = self._route(to_conversation(messages), settings)
+        decision = self._route(to_conversation(messages), settings)
         clean, (tools, rest) = strip_router_metadata(messages), _split_tools(kwargs)
 
         def call(child: LLM) -> ChatResponse:
@@ -429,13 +356,13 @@ class RouterLLM(FunctionCallingLLM):
                 return child.chat(clean, **rest)
             return _tool_caller(child).chat_with_tools(tools, chat_history=list(clean), **rest)
 
-        response, record = self._run(decision, chosen, call)
+        response, record = self._run(decision, call)
         return _mark_chat(response, record)
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         settings, kwargs = self._settings(kwargs)
-        decision, chosen = await self._aroute(to_conversation(messages), settings)
+        decision = await self._aroute(to_conversation(messages), settings)
         clean, (tools, rest) = strip_router_metadata(messages), _split_tools(kwargs)
 
         async def call(child: LLM) -> ChatResponse:
@@ -443,13 +370,13 @@ class RouterLLM(FunctionCallingLLM):
                 return await child.achat(clean, **rest)
             return await _tool_caller(child).achat_with_tools(tools, chat_history=list(clean), **rest)
 
-        response, record = await self._arun(decision, chosen, call)
+        response, record = await self._arun(decision, call)
         return _mark_chat(response, record)
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         settings, kwargs = self._settings(kwargs)
-        decision, chosen = self._route(to_conversation(messages), settings)
+        decision = self._route(to_conversation(messages), settings)
         clean, (tools, rest) = strip_router_metadata(messages), _split_tools(kwargs)
 
         def start(child: LLM) -> ChatResponseGen:
@@ -457,12 +384,12 @@ class RouterLLM(FunctionCallingLLM):
                 return child.stream_chat(clean, **rest)
             return _tool_caller(child).stream_chat_with_tools(tools, chat_history=list(clean), **rest)
 
-        return self._run_stream(decision, chosen, start, _mark_chat)  # type: ignore[return-value]
+        return self._run_stream(decision, start, _mark_chat)  # type: ignore[return-value]
 
     @llm_chat_callback()
     async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         settings, kwargs = self._settings(kwargs)
-        decision, chosen = await self._aroute(to_conversation(messages), settings)
+        decision = await self._aroute(to_conversation(messages), settings)
         clean, (tools, rest) = strip_router_metadata(messages), _split_tools(kwargs)
 
         async def start(child: LLM) -> ChatResponseAsyncGen:
@@ -470,33 +397,33 @@ class RouterLLM(FunctionCallingLLM):
                 return await child.astream_chat(clean, **rest)
             return await _tool_caller(child).astream_chat_with_tools(tools, chat_history=list(clean), **rest)
 
-        return self._arun_stream(decision, chosen, start, _mark_chat)  # type: ignore[return-value]
+        return self._arun_stream(decision, start, _mark_chat)  # type: ignore[return-value]
 
     # -- complete ----------------------------------------------------------------------------
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         settings, kwargs = self._settings(kwargs)
-        decision, chosen = self._route(prompt, settings)
-        response, record = self._run(decision, chosen, lambda c: c.complete(prompt, formatted=formatted, **kwargs))
+        decision = self._route(prompt, settings)
+        response, record = self._run(decision, lambda c: c.complete(prompt, formatted=formatted, **kwargs))
         return _mark_completion(response, record)
 
     @llm_completion_callback()
     async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         settings, kwargs = self._settings(kwargs)
-        decision, chosen = await self._aroute(prompt, settings)
+        decision = await self._aroute(prompt, settings)
 
         async def call(child: LLM) -> CompletionResponse:
             return await child.acomplete(prompt, formatted=formatted, **kwargs)
 
-        response, record = await self._arun(decision, chosen, call)
+        response, record = await self._arun(decision, call)
         return _mark_completion(response, record)
 
     @llm_completion_callback()
     def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
         settings, kwargs = self._settings(kwargs)
-        decision, chosen = self._route(prompt, settings)
+        decision = self._route(prompt, settings)
         return self._run_stream(  # type: ignore[return-value]
-            decision, chosen, lambda c: c.stream_complete(prompt, formatted=formatted, **kwargs), _mark_completion
+            decision, lambda c: c.stream_complete(prompt, formatted=formatted, **kwargs), _mark_completion
         )
 
     @llm_completion_callback()
@@ -504,12 +431,12 @@ class RouterLLM(FunctionCallingLLM):
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
         settings, kwargs = self._settings(kwargs)
-        decision, chosen = await self._aroute(prompt, settings)
+        decision = await self._aroute(prompt, settings)
 
         async def start(child: LLM) -> CompletionResponseAsyncGen:
             return await child.astream_complete(prompt, formatted=formatted, **kwargs)
 
-        return self._arun_stream(decision, chosen, start, _mark_completion)  # type: ignore[return-value]
+        return self._arun_stream(decision, start, _mark_completion)  # type: ignore[return-value]
 
     # -- tools -------------------------------------------------------------------------------
     def _prepare_chat_with_tools(
@@ -574,6 +501,18 @@ def _tool_caller(child: LLM) -> FunctionCallingLLM:
     return child
 
 
+def _fire_fallback(decision: RouteDecision, labels: Mapping[str, str], failed: str, nxt: str, exc: Exception) -> None:
+    """A ``RouteFallbackEvent`` for the instrumentation dispatcher (``Dispatcher``'s ``on_fallback``)."""
+    dispatcher.event(
+        RouteFallbackEvent(
+            decision=decision_record(decision),
+            failed_child=labels[failed],
+            fallback_child=labels[nxt],
+            error=describe(exc),
+        )
+    )
+
+
 def _mark_chat(response: ChatResponse, record: dict[str, Any]) -> ChatResponse:
     response.additional_kwargs = {**(response.additional_kwargs or {}), ROUTER_KEY: dict(record)}
     response.message.additional_kwargs = {**(response.message.additional_kwargs or {}), ROUTER_KEY: dict(record)}
@@ -583,33 +522,3 @@ def _mark_chat(response: ChatResponse, record: dict[str, Any]) -> ChatResponse:
 def _mark_completion(response: CompletionResponse, record: dict[str, Any]) -> CompletionResponse:
     response.additional_kwargs = {**(response.additional_kwargs or {}), ROUTER_KEY: dict(record)}
     return response
-
-
-def _first(stream: Any, what: str) -> tuple[Iterator[Any], Any]:
-    """A child's stream and its first chunk; an empty stream is an ``EmptyAnswerError`` (may fall back)."""
-    iterator = iter(stream)
-    for first in iterator:
-        return iterator, first
-    raise EmptyAnswerError(f"{what}: its stream ended without a chunk")
-
-
-async def _afirst(start: Awaitable[Any], what: str) -> tuple[AsyncIterator[Any], Any]:
-    stream = await start
-    async for first in stream:
-        return stream, first
-    raise EmptyAnswerError(f"{what}: its stream ended without a chunk")
-
-
-def _describe(exc: BaseException, limit: int = 500) -> str:
-    """Short, single-line description of a child's exception (it ends up in chat histories)."""
-    text = " ".join(f"{type(exc).__name__}: {exc}".split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _exhausted(failures: list) -> Exception:
-    """The chosen child's exception, noting what the fallbacks raised."""
-    first = failures[0][1]
-    for name, exc in failures[1:]:
-        if hasattr(first, "add_note"):
-            first.add_note(f"winroute fallback to {name!r} failed too: {_describe(exc)}")
-    return first

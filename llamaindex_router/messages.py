@@ -15,7 +15,6 @@ from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock, ToolCallBlock
 
-from core.records import decision_record  # noqa: F401 - re-exported for the adapter modules
 
 ROUTER_KEY = "winroute"
 """Key of the routing record in ``additional_kwargs`` of responses, chunks and messages."""

@@ -19,10 +19,11 @@ from llama_index.core.schema import QueryBundle
 from llama_index.core.tools.types import ToolMetadata
 
 from core import NWayRouter, RouteDecision, Router, load_router
+from core.dispatch import router_routes
 from core.nway_children import check_settings, is_nway
+from core.records import decision_record
 
-from .messages import decision_record
-from .routing import adecide, decide, default_router, emit_decision, route_of, router_routes
+from .routing import adecide, decide, default_router, emit_decision, route_of
 
 
 class RouterSelection(MultiSelection):

@@ -69,7 +69,10 @@ def add_commands(sub: Any) -> None:
     p = sub.add_parser("inspect", help="how close your prompts are to the router's training data, and how many to label")
     p.add_argument("prompts", help="text file (one prompt a line) or JSONL ('prompt' field)")
     p.add_argument("--router", help=router_help)
-    p.add_argument("--cutoff", type=float, default=0.6, help="cosine below which a prompt has no close training neighbour (0.6)")
+    p.add_argument(
+        "--cutoff", type=float, default=None,
+        help="cosine below which a prompt has no close training neighbour (default: the embedder's: MiniLM 0.6, static 0.85)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_inspect)
 

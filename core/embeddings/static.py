@@ -17,6 +17,7 @@ on-disk embedding cache).
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,63 @@ class _Loaded:
     table: np.ndarray  # (vocab, dim) float32, routing copy
     tokenizer: Any  # tokenizers.Tokenizer
     tokenizer_json: str
+    words: _WordPieces | None  # the word-level fast path, for lower-casing BERT WordPiece tokenizers
+
+
+# A lower-casing BERT WordPiece tokenizer splits printable ASCII text at whitespace and at every
+# ASCII punctuation character, lower-cases it and then cuts each word on its own: the ids of a
+# text are the concatenated ids of its words. Words repeat (a 2,800-character prompt has ~500 of
+# them, mostly common), so their ids are looked up in a table filled by the tokenizer itself;
+# the Rust tokenizer then runs only on words it has not seen. Text with any other character
+# (non-ASCII, control characters) or holding an added token such as "[CLS]" (which the tokenizer
+# matches before splitting) goes through the tokenizer whole, as before.
+_WORD = re.compile(r"[a-z0-9]+|[!-/:-@\[-`{-~]")
+_NOT_PLAIN = re.compile(r"[^\t\n\r -~]")
+_MAX_WORDS = 500_000  # the table stops growing there (hostile text cannot grow it without bound)
+
+
+class _WordPieces:
+    """Token ids of plain ASCII text, word by word, from a growing word -> ids table."""
+
+    def __init__(self, tokenizer: Any, tokenizer_json: str) -> None:
+        self._tokenizer = tokenizer
+        self._ids: dict[str, tuple[int, ...]] = {}
+        added = json.loads(tokenizer_json).get("added_tokens") or []
+        self._added = tuple({str(token.get("content", "")).lower() for token in added} - {""})
+
+    @staticmethod
+    def applies(tokenizer_json: str) -> bool:
+        spec = json.loads(tokenizer_json)
+        normalizer, pre, model = (spec.get(k) or {} for k in ("normalizer", "pre_tokenizer", "model"))
+        return (
+            normalizer.get("type") == "BertNormalizer"
+            and normalizer.get("lowercase") is True
+            and pre.get("type") == "BertPreTokenizer"
+            and model.get("type") == "WordPiece"
+        )
+
+    def split(self, text: str) -> list[str] | None:
+        """The words of ``text``, or None when it is not plain ASCII (the tokenizer must read it whole)."""
+        if _NOT_PLAIN.search(text):
+            return None
+        lowered = text.lower()
+        return None if any(token in lowered for token in self._added) else _WORD.findall(lowered)
+
+    def ids(self, word_lists: Sequence[list[str]]) -> list[list[int]]:
+        known = self._ids
+        new = list({w for words in word_lists for w in words if w not in known})
+        if new:
+            encoded = dict(zip(new, (tuple(e.ids) for e in _encode_batch(self._tokenizer, new))))
+            if len(known) + len(new) <= _MAX_WORDS:
+                known.update(encoded)
+            else:
+                known = {**known, **encoded}
+        return [[i for w in words for i in known[w]] for words in word_lists]
+
+
+def _encode_batch(tokenizer: Any, texts: list[str]) -> list[Any]:
+    encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
+    return encode(texts, add_special_tokens=False)
 
 
 def _tokenizer(text: str) -> Any:
@@ -151,7 +209,8 @@ class StaticEmbedder(_CachedEmbedder):
                         )
                     if not np.isfinite(table).all():
                         raise ValueError("table holds non-finite values")
-                    self._loaded = _Loaded(table, tokenizer, tok_json)
+                    words = _WordPieces(tokenizer, tok_json) if _WordPieces.applies(tok_json) else None
+                    self._loaded = _Loaded(table, tokenizer, tok_json, words)
         return self._loaded
 
     # -- Embedder protocol ---------------------------------------------------------------------
@@ -167,10 +226,20 @@ class StaticEmbedder(_CachedEmbedder):
         return text[:HEAD_CHARS] + " " + text[len(text) - (self.max_chars - HEAD_CHARS) :]
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Token ids of each (capped) text, without special tokens."""
-        tok = self._state().tokenizer
-        encode = getattr(tok, "encode_batch_fast", tok.encode_batch)
-        return [e.ids for e in encode([self._cut(t) for t in texts], add_special_tokens=False)]
+        """Token ids of each (capped) text, without special tokens (plain ASCII text word by word)."""
+        state = self._state()
+        cut = [self._cut(t) for t in texts]
+        if state.words is None:
+            return [e.ids for e in _encode_batch(state.tokenizer, cut)]
+        split = [state.words.split(t) for t in cut]
+        plain = [i for i, words in enumerate(split) if words is not None]
+        other = [i for i, words in enumerate(split) if words is None]
+        out: list[list[int]] = [[] for _ in cut]
+        for i, ids in zip(plain, state.words.ids([split[i] for i in plain])):  # type: ignore[misc]
+            out[i] = ids
+        for i, enc in zip(other, _encode_batch(state.tokenizer, [cut[i] for i in other])):
+            out[i] = enc.ids
+        return out
 
     def token_counts(self, texts: Sequence[str]) -> np.ndarray:
         """Tokens per text, special tokens counted as the base encoder would (for cost estimates)."""

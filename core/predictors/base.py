@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -71,7 +71,84 @@ def expect_shape(tensors: dict[str, np.ndarray], name: str, shape: tuple[int | N
     return array
 
 
-class Predictor(ABC):
+class PersistentPredictor:
+    """Saving and loading shared by every predictor family: ``predictor.json`` (kind, constructor
+    parameters, models, the family's own fields, tensor checksum) + ``predictor.safetensors``.
+
+    A family says which registry its kinds live in and which schema its JSON follows, and
+    how its learned state becomes tensors and JSON fields (:meth:`_saved_state`) and back
+    (:meth:`_restore`).
+    """
+
+    kind: ClassVar[str]
+    #: how errors name this family ("predictor", "quality predictor")
+    family: ClassVar[str] = "predictor"
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments (JSON-serialisable), as scikit-learn reads them."""
+        return constructor_params(self)
+
+    def _check_fitted(self) -> None:
+        """Raise NotFittedError unless fitted (each family knows what that means)."""
+        raise NotImplementedError
+
+    @classmethod
+    def _registry(cls) -> Mapping[str, type[PersistentPredictor]]:
+        """Kind -> class of this family (read at load time: the registry imports the families)."""
+        raise NotImplementedError
+
+    @classmethod
+    def _schema(cls) -> type[Any]:
+        """The pydantic schema of this family's ``predictor.json``."""
+        raise NotImplementedError
+
+    def _saved_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The learned state: tensors, and the JSON fields of ``predictor.json`` beside kind and params
+        (``models``, and the family's own)."""
+        raise NotImplementedError
+
+    def _restore(self, tensors: dict[str, np.ndarray], meta: Any) -> None:
+        """Set the learned state from saved tensors and the validated ``predictor.json``."""
+        raise NotImplementedError
+
+    def save(self, directory: str | Path) -> None:
+        """Write ``predictor.json`` + ``predictor.safetensors`` into ``directory``."""
+        from ..artifacts import write_tensors
+
+        self._check_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        tensors, fields = self._saved_state()
+        checksum = write_tensors(directory / "predictor.safetensors", tensors)
+        meta = {"kind": self.kind, "params": self.get_params(), **fields, "tensors_sha256": checksum}
+        (directory / "predictor.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Any:
+        """Load whichever kind of this family ``directory`` holds (schema, checksum, finite tensors, shapes)."""
+        from ..artifact_schema import validated
+        from ..artifacts import read_json, read_tensors
+
+        directory = Path(directory)
+        path = directory / "predictor.json"
+        raw = read_json(path)
+        registry = cls._registry()
+        kind = raw.get("kind")
+        if not isinstance(kind, str) or kind not in registry:
+            raise ArtifactError(f"{path} names unknown {cls.family} kind {kind!r:.60}")
+        meta = validated(cls._schema(), raw, path)
+        if "kind" in vars(cls) and registry[kind] is not cls:  # a concrete class loads its own kind only
+            raise ArtifactError(f"{directory} holds a {kind!r} {cls.family}, not {cls.kind!r}")
+        tensors = read_tensors(directory / "predictor.safetensors", meta.tensors_sha256)
+        try:
+            predictor = registry[kind](**meta.params)
+            predictor._restore(tensors, meta)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise ArtifactError(f"{directory}: {cls.family} state is incomplete or inconsistent: {exc}") from exc
+        return predictor
+
+
+class Predictor(PersistentPredictor, ABC):
     """Predicts P(strong beats weak) per query. Fit from battles; save to a directory.
 
     Constructors take plain hyper-parameters and do no work (as scikit-learn's).
@@ -93,10 +170,6 @@ class Predictor(ABC):
     @abstractmethod
     def predict(self, queries: Queries, strong: str, weak: str) -> np.ndarray:
         """P(``strong`` beats ``weak``) per query, in [0, 1]."""
-
-    def get_params(self) -> dict[str, Any]:
-        """Constructor arguments (JSON-serialisable), as scikit-learn reads them."""
-        return constructor_params(self)
 
     @abstractmethod
     def _state_tensors(self) -> dict[str, np.ndarray]:
@@ -136,43 +209,22 @@ class Predictor(ABC):
                 f"model {name!r} is unknown to this {self.kind} predictor; it knows: {', '.join(self.models_)}"
             ) from None
 
-    def save(self, directory: str | Path) -> None:
-        """Write ``predictor.json`` + ``predictor.safetensors`` into ``directory``."""
-        from ..artifacts import write_tensors
-
-        self._check_fitted()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        checksum = write_tensors(directory / "predictor.safetensors", self._state_tensors())
-        meta = {
-            "kind": self.kind,
-            "params": self.get_params(),
-            "models": self.models_,
-            "state": self._state_meta(),
-            "tensors_sha256": checksum,
-        }
-        (directory / "predictor.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
-
+    # -- persistence (PersistentPredictor) -----------------------------------------------
     @classmethod
-    def load(cls, directory: str | Path) -> Predictor:
-        """Load whichever predictor kind ``directory`` holds (schema, checksum, finite tensors, shapes)."""
-        from ..artifact_schema import PredictorFile, validated
-        from ..artifacts import read_json, read_tensors
+    def _registry(cls) -> Mapping[str, type[PersistentPredictor]]:
         from . import PREDICTORS
 
-        directory = Path(directory)
-        path = directory / "predictor.json"
-        raw = read_json(path)
-        if not isinstance(raw.get("kind"), str) or raw["kind"] not in PREDICTORS:
-            raise ArtifactError(f"{path} names unknown predictor kind {raw.get('kind')!r:.60}")
-        meta = validated(PredictorFile, raw, path)
-        if cls is not Predictor and PREDICTORS[meta.kind] is not cls:
-            raise ArtifactError(f"{directory} holds a {meta.kind!r} predictor, not {cls.kind!r}")
-        tensors = read_tensors(directory / "predictor.safetensors", meta.tensors_sha256)
-        try:
-            predictor = PREDICTORS[meta.kind](**meta.params)
-            predictor.models_ = list(meta.models)
-            predictor._set_state(tensors, dict(meta.state))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ArtifactError(f"{directory}: predictor state is incomplete or inconsistent: {exc}") from exc
-        return predictor
+        return PREDICTORS
+
+    @classmethod
+    def _schema(cls) -> type[Any]:
+        from ..artifact_schema import PredictorFile
+
+        return PredictorFile
+
+    def _saved_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        return self._state_tensors(), {"models": self.models_, "state": self._state_meta()}
+
+    def _restore(self, tensors: dict[str, np.ndarray], meta: Any) -> None:
+        self.models_ = list(meta.models)
+        self._set_state(tensors, dict(meta.state))

@@ -7,17 +7,15 @@ and nothing else, so adding a model trains only its regressor and removing one d
 from __future__ import annotations
 
 import hashlib
-import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import ArtifactError, NotFittedError, UnknownModelError
-from .base import Queries, constructor_params
+from ..errors import NotFittedError, UnknownModelError
+from .base import PersistentPredictor, Queries
 
 
 @dataclass
@@ -61,7 +59,7 @@ class OutcomeData:
         return self.queries.subset(np.flatnonzero(seen)), self.scores[seen, j]
 
 
-class QualityPredictor(ABC):
+class QualityPredictor(PersistentPredictor, ABC):
     """Predicts each known model's quality score (in [0, 1]) on each query.
 
     Subclasses implement one model's regressor (``_fit_model`` / ``_predict_model``) and how its
@@ -70,6 +68,7 @@ class QualityPredictor(ABC):
     """
 
     kind: ClassVar[str]
+    family: ClassVar[str] = "quality predictor"
 
     # -- one model's regressor ----------------------------------------------------------------
     @abstractmethod
@@ -79,10 +78,6 @@ class QualityPredictor(ABC):
     @abstractmethod
     def _predict_model(self, state: dict[str, np.ndarray], queries: Queries) -> np.ndarray:
         """One model's predicted scores, in [0, 1]."""
-
-    def get_params(self) -> dict[str, Any]:
-        """Constructor arguments (JSON-serialisable), as scikit-learn reads them."""
-        return constructor_params(self)
 
     # -- fitting --------------------------------------------------------------------------
     def fit(self, data: OutcomeData) -> QualityPredictor:
@@ -156,14 +151,20 @@ class QualityPredictor(ABC):
                 key = (name, array.shape, array.dtype.str, hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest())
                 state[name] = seen.setdefault(key, array)
 
-    # -- persistence ----------------------------------------------------------------------
-    def save(self, directory: str | Path) -> None:
-        """Write ``predictor.json`` + ``predictor.safetensors`` (tensors named ``<model index>/<name>``)."""
-        from ..artifacts import write_tensors
+    # -- persistence (PersistentPredictor): tensors named ``<model index>/<name>`` -------------
+    @classmethod
+    def _registry(cls) -> Mapping[str, type[PersistentPredictor]]:
+        from . import QUALITY_PREDICTORS
 
-        self._check_fitted()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        return QUALITY_PREDICTORS
+
+    @classmethod
+    def _schema(cls) -> type[Any]:
+        from ..artifact_schema import QualityPredictorFile
+
+        return QualityPredictorFile
+
+    def _saved_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         tensors: dict[str, np.ndarray] = {}
         shared: dict[str, str] = {}  # an array several models share is stored once
         first: dict[int, str] = {}
@@ -175,38 +176,14 @@ class QualityPredictor(ABC):
                 else:
                     first[id(v)] = key
                     tensors[key] = v
-        checksum = write_tensors(directory / "predictor.safetensors", tensors)
-        meta = {
-            "kind": self.kind, "params": self.get_params(), "models": self.models_, "shared": shared,
-            "tensors_sha256": checksum,
-        }
-        (directory / "predictor.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+        return tensors, {"models": self.models_, "shared": shared}
 
-    @classmethod
-    def load(cls, directory: str | Path) -> QualityPredictor:
-        """Load whichever quality predictor ``directory`` holds (verified against its checksum)."""
-        from ..artifact_schema import QualityPredictorFile, validated
-        from ..artifacts import read_json, read_tensors
-        from . import QUALITY_PREDICTORS
-
-        directory = Path(directory)
-        path = directory / "predictor.json"
-        raw = read_json(path)
-        kind = raw.get("kind")
-        if not isinstance(kind, str) or kind not in QUALITY_PREDICTORS:
-            raise ArtifactError(f"{directory}/predictor.json names unknown quality predictor kind {kind!r:.60}")
-        meta = validated(QualityPredictorFile, raw, path).model_dump()
-        tensors = read_tensors(directory / "predictor.safetensors", meta["tensors_sha256"])
-        try:
-            predictor = QUALITY_PREDICTORS[kind](**meta.get("params", {}))
-            states: dict[str, dict[str, np.ndarray]] = {m: {} for m in meta["models"]}
-            models = list(meta["models"])
-            for key, value in [*tensors.items(), *((k, tensors[v]) for k, v in meta.get("shared", {}).items())]:
-                index, name = key.split("/", 1)
-                states[models[int(index)]][name] = value
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise ArtifactError(f"{directory}: quality predictor state is incomplete or inconsistent: {exc}") from exc
+    def _restore(self, tensors: dict[str, np.ndarray], meta: Any) -> None:
+        models = list(meta.models)
+        states: dict[str, dict[str, np.ndarray]] = {m: {} for m in models}
+        for key, value in [*tensors.items(), *((k, tensors[v]) for k, v in meta.shared.items())]:
+            index, name = key.split("/", 1)
+            states[models[int(index)]][name] = value
         if any(not s for s in states.values()):
-            raise ArtifactError(f"{directory}: some models have no saved state")
-        predictor.states_ = states
-        return predictor
+            raise ValueError("some models have no saved state")
+        self.states_ = states

@@ -74,12 +74,12 @@ def test_hostile_prompts_route_fast_and_say_so(default_router, kind: str) -> Non
     assert seconds < 5.0, f"{kind}: {seconds:.1f} s"  # generous: on a busy 2-core CI machine; ~0.05 s idle
 
 
-def test_capped_text_keeps_the_encoder_vector(default_router) -> None:  # noqa: ANN001
-    """The encoder keeps a head and a tail of tokens anyway: capping the characters first changes nothing."""
+def test_capped_text_keeps_the_encoder_vector() -> None:
+    """MiniLM keeps a head and a tail of tokens anyway: capping the characters first changes nothing."""
     words = " ".join(f"word{i}" for i in range(20_000))  # ~180k characters
     capped, notes = clean_text(words)
     assert len(capped) == MAX_TEXT_CHARS and notes
-    emb = default_router.embedder
+    emb = SentenceTransformerEmbedder()
     assert emb._token_rows(emb._load().tokenizer, [words]) == emb._token_rows(emb._load().tokenizer, [capped])
 
 
@@ -404,9 +404,19 @@ class CountingEmbedder(SentenceTransformerEmbedder):
         return super()._encode(texts)
 
 
+def _minilm_router(embedder: SentenceTransformerEmbedder) -> core.Router:
+    """A router on the MiniLM encoder (the bundled one is static); its random predictor hashes each
+    prompt's embedding, so a score changes whenever the embedding does."""
+    from core.data.records import Comparison
+    from core.training import train_router
+
+    battles = [Comparison(f"training prompt {i}", "strong-model", "weak-model", 1.0, "arena_bench_v1") for i in range(4)]
+    return train_router(battles, predictor="random", strong="strong-model", weak="weak-model", embedder=embedder)
+
+
 def test_concurrent_identical_prompts_are_encoded_once() -> None:
     embedder = CountingEmbedder()
-    router = core.load_router(embedder=embedder)
+    router = _minilm_router(embedder)
     router.route("warm-up")
     prompts = [f"question {i % 5}: what is {i % 5} squared?" for i in range(80)]
     expected = {p: router.score_texts([p])[0] for p in set(prompts)}

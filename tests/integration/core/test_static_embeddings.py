@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core import ArtifactError, load_router, make_embedder
 from core.embeddings import EMBEDDER_DIR, StaticEmbedder, StaticSpec, parse_static_id
@@ -212,3 +214,23 @@ def test_lone_surrogates_are_replaced_before_tokenizing(static_embedder) -> None
     rows = static_embedder.embed(["caf\udce9 au lait", "caf\ufffd au lait"])
     assert np.isfinite(rows).all()
     np.testing.assert_allclose(rows[0], rows[1])  # the surrogate reads as the replacement character
+
+
+_PLAIN_WORDS = st.sampled_from([
+    "The", "QUARTERLY", "report's", "e-mail", "x=y+1;", "don't", "C++", "a_b", "http://x.io/a?b=1", "3.14",
+    "antidisestablishmentarianism", "z" * 120, "[CLS]", "##ing", "\t", "\n", "\r\n", "  ", "{}", "~`|\\",
+])
+_PLAIN_TEXT = st.lists(
+    st.one_of(_PLAIN_WORDS, st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=15)),
+    max_size=40,
+).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_PLAIN_TEXT, st.text(max_size=30)), min_size=1, max_size=4))
+def test_word_level_ids_equal_the_tokenizers(static_embedder: StaticEmbedder, texts: list[str]) -> None:
+    """Plain ASCII text is tokenized word by word from a table; the ids must be the tokenizer's own."""
+    state = static_embedder._state()
+    assert state.words is not None  # MiniLM's tokenizer is a lower-casing BERT WordPiece one
+    expected = [e.ids for e in state.tokenizer.encode_batch([static_embedder._cut(t) for t in texts], add_special_tokens=False)]
+    assert static_embedder.token_ids(texts) == expected
