@@ -73,7 +73,7 @@ def _row(text: str) -> tuple[float, ...]:
     )
 
 
-# Fast paths, exact by construction (tests/core/test_features.py compares them with the plain
+# Fast paths, exact by construction (tests/unit/core/test_features.py compares them with the plain
 # definitions): counting through ``str.translate`` runs in C where a per-character generator
 # took most of a long prompt's routing time; on ASCII text ``isdigit`` / ``isupper`` are exactly
 # 0-9 / A-Z. A pattern is searched only where one of the literals every match contains occurs
