@@ -10,6 +10,7 @@ model name a client asks for:
   the job: it calls a bound tool when the user asks (numbers from the text as arguments),
   answers with the tool's result after it, fills a ``json_schema`` response format, and
   otherwise echoes the user text;
+- ``slow-*``: the script, after :data:`SLOW_SECONDS` (an upstream slower than a client's timeout);
 - ``busy-*``: HTTP 503 (a transient server error); any other name: HTTP 404 (unknown model).
 
 Every request is kept in ``server.requests`` for assertions.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 import uuid
@@ -30,6 +32,7 @@ import pytest
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 SMOLLM = "smollm2"
+SLOW_SECONDS = 3.0
 
 
 def _text(content: Any) -> str:
@@ -83,6 +86,13 @@ class _SmolLM:
             return self._tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return  # the client stopped waiting (a slow model past a client's timeout)
+        super().handle_error(request, client_address)
+
+
 class OpenAICompatibleServer:
     """The server, running in a daemon thread on 127.0.0.1 (an ephemeral port)."""
 
@@ -103,7 +113,9 @@ class OpenAICompatibleServer:
                 model = str(body.get("model", ""))
                 if model.startswith("busy"):
                     return self._json(503, {"error": {"message": "server busy", "type": "server_error"}})
-                if model != SMOLLM and not model.startswith("scripted"):
+                if model.startswith("slow"):
+                    time.sleep(SLOW_SECONDS)
+                if model != SMOLLM and not model.startswith(("scripted", "slow")):
                     return self._json(
                         404,
                         {"error": {"message": f"The model `{model}` does not exist", "type": "invalid_request_error",
@@ -132,7 +144,7 @@ class OpenAICompatibleServer:
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
