@@ -156,7 +156,7 @@ class ChatHandler:
 
     async def _events(self, call: _Call, served: Served[AsyncIterator[dict[str, Any]]], record: dict[str, Any],
                       want_usage: bool) -> AsyncIterator[str]:
-        usage, error, status, first = None, None, 200, True
+        usage, first, logged = None, True, False
         try:
             async for chunk in served.value:
                 usage = usage_of(chunk) or usage
@@ -170,19 +170,21 @@ class ChatHandler:
                 if first:
                     chunk["winroute"], first = record, False
                 yield f"data: {json.dumps(chunk)}\n\n"
+            logged = True  # logged before [DONE]: a client that has its whole answer finds it in the log
+            await self._log(call, served, usage, None, 200)
             yield "data: [DONE]\n\n"
         except Exception as exc:  # noqa: BLE001 - after the first chunk: no fallback, an error event
-            error, (status, body) = exc, error_for(exc)
+            status, body = error_for(exc)
+            if not logged:
+                logged = True
+                await self._log(call, served, usage, exc, status)
             yield f"data: {json.dumps(body)}\n\n"
         finally:
-            # a client that hangs up cancels this generator: the log write goes on in its own task
-            task = asyncio.get_running_loop().create_task(self._log(call, served, usage, error, status))
-            self.pending.add(task)
-            task.add_done_callback(self.pending.discard)
-            try:
-                await asyncio.shield(task)
-            except asyncio.CancelledError:
-                pass
+            if not logged:  # the client hung up: the log write goes on in its own task (drained at shutdown)
+                task = asyncio.get_running_loop().create_task(
+                    self._log(call, served, usage, ConnectionResetError("the client disconnected mid-stream"), 499))
+                self.pending.add(task)
+                task.add_done_callback(self.pending.discard)
 
     async def _failed(self, call: _Call, exc: BaseException) -> Response:
         status, body = error_for(exc)
