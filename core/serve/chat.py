@@ -108,8 +108,8 @@ class ChatHandler:
 
     async def _with_recorded_routes(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Messages with the logged route put on assistant tool-call messages (where the router looks for it)."""
-        wanted = {
-            i: [c.get("id") for c in m["tool_calls"] if isinstance(c, dict) and isinstance(c.get("id"), str)]
+        wanted: dict[int, list[str]] = {
+            i: [str(c["id"]) for c in m["tool_calls"] if isinstance(c, dict) and isinstance(c.get("id"), str)]
             for i, m in enumerate(messages)
             if str(m.get("role", "")).lower() in ASSISTANT_ROLES and isinstance(m.get("tool_calls"), list) and not m.get("route")
         }

@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
+import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import WinrouteError
@@ -68,7 +68,7 @@ class Policy(_Strict):
     budget_per_1k: float | None = None
     min_quality: float | None = None
     fallback: bool = True
-    timeout: float | None = Field(None, gt=0, description="seconds a child may take to answer or start streaming")
+    timeout: float | None = Field(default=None, gt=0, description="seconds a child may take to answer or start streaming")
 
     def settings(self) -> dict[str, Any]:
         """The router settings given (``None`` left out)."""
@@ -122,7 +122,7 @@ class LogSettings(_Strict):
 
 
 class Limits(_Strict):
-    max_request_bytes: int = Field(1_000_000, ge=1024)
+    max_request_bytes: int = Field(default=1_000_000, ge=1024)
 
 
 class ServeConfig(_Strict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from ..dispatch import Dispatcher
@@ -92,7 +93,8 @@ class RoutingState:
         from .. import load_router
 
         async with self._lock:
-            router = await asyncio.to_thread(load_router, path)
+            embedder = _same_embedder(self.live.router, path)
+            router = await asyncio.to_thread(load_router, path, embedder=embedder)
             self.live = self.build(router, self.live.settings)
             return self.live
 
@@ -102,6 +104,25 @@ class RoutingState:
             checked = check_settings(self.live.router, settings)
             self.live = replace(self.live, settings=checked)
             return self.live
+
+
+def _same_embedder(router: Any, path: str | None) -> Any:
+    """The live router's embedder when the new artifact names the same encoder (one copy in memory), else None.
+
+    A static embedder's table lives in its artifact, so it is always loaded from there.
+    """
+    from ..artifacts import read_json
+    from ..static_embeddings import is_static_id
+
+    if path is None:
+        return None
+    try:
+        named = read_json(Path(path) / "router.json").get("embedder")
+    except Exception:  # noqa: BLE001 - load_router reports a broken artifact properly
+        return None
+    embedder = getattr(router, "embedder", None)
+    same = isinstance(named, str) and named == getattr(embedder, "model_id", None) and not is_static_id(named)
+    return embedder if same else None
 
 
 def _price(child: Child) -> float:

@@ -13,7 +13,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, create_engine, event, func, select
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 __all__ = ["DecisionLog", "LoggedDecision", "prompt_digest"]
@@ -152,6 +163,13 @@ class DecisionLog:
                 .order_by(LoggedDecision.created)
             )
             return [(p, r, float(s)) for p, r, s in rows if p is not None and r is not None]
+
+    def prompts(self, n: int) -> list[str]:
+        """The ``n`` most recent logged prompts (oldest first); none unless prompts are logged."""
+        with Session(self.engine) as session:
+            rows = session.scalars(select(LoggedDecision.prompt).where(LoggedDecision.prompt.is_not(None))
+                                   .order_by(LoggedDecision.created.desc()).limit(n))
+            return [p for p in rows if p][::-1]
 
     def feedback_count(self) -> int:
         with Session(self.engine) as session:

@@ -6,7 +6,13 @@ which they share.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 __all__ = ["Metrics"]
 
@@ -35,7 +41,7 @@ class Metrics:
         self.saving = Gauge("winroute_saving_usd", "Estimated saving against always-strong: strong cost minus cost "
                             "(negative if routing cost more)", registry=r)
 
-    def observe(self, row: dict) -> None:  # noqa: D102 - row: the decision log's row
+    def observe(self, row: dict) -> None:
         self.requests.labels(row["route"], row["model"] or "", str(row["status"])).inc()
         if row["fallback"]:
             self.fallbacks.labels(row["fallback_from"] or "", row["model"] or "").inc()

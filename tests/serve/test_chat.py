@@ -11,9 +11,9 @@ import json
 import httpx
 import openai
 import pytest
-from conftest import config_dict
 from openai_server import SMOLLM, closed_port_url
 from pydantic import BaseModel
+from serve_support import config_dict
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 

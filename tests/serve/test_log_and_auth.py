@@ -11,8 +11,8 @@ import textwrap
 import httpx
 import openai
 import pytest
-from conftest import config_dict
 from openai_server import closed_port_url
+from serve_support import config_dict
 
 from core.serve import hash_key
 from core.serve.log import DecisionLog

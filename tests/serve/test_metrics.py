@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import openai
 import pytest
-from conftest import config_dict
 from openai_server import closed_port_url
 from prometheus_client.parser import text_string_to_metric_families
+from serve_support import config_dict
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 HELLO = [{"role": "user", "content": "Say hello to Ada"}]
