@@ -51,6 +51,7 @@ class PolicyIn(BaseModel):
     cost_weight: float | None = None
     budget_per_1k: float | None = None
     min_quality: float | None = None
+    target_share: float | None = Field(default=None, ge=0, le=1, description="hold this strong share online")
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -132,10 +133,10 @@ def create_app(config: ServeConfig, *, router: Any = None) -> FastAPI:
         keys.admin(request)
         settings = {k: v for k, v in item.model_dump().items() if k in SETTINGS and v is not None}
         try:
-            live = await state.set_policy(settings)
+            live = await state.set_policy(settings, item.target_share)
         except ValueError as exc:
             raise ApiError(400, f"policy refused: {exc}") from None
-        return {"settings": dict(live.settings)}
+        return {"settings": dict(live.settings), "share": state.share.state() if state.share else None}
 
     @app.get("/metrics")
     async def prometheus(request: Request) -> Response:

@@ -84,20 +84,27 @@ class ChatHandler:
         if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
             raise ApiError(400, "'messages' must be a non-empty list of message objects", param="messages")
         try:
-            settings = merge_settings(live.settings, settings_for_model(body.get("model"), live.router))
+            own = settings_for_model(body.get("model"), live.router)
         except LookupError as exc:
             raise ApiError(404, str(exc.args[0]), code="model_not_found") from None
         overrides = body.get("winroute")
         if overrides is not None:
             if not isinstance(overrides, dict):
                 raise ApiError(400, "'winroute' must be an object of routing settings", param="winroute")
-            settings = merge_settings(settings, overrides)
+            own = merge_settings(own, overrides)
+        settings = merge_settings(live.settings, own)
+        share = self.state.share
+        online = share is not None and not ({"threshold", "strong_share"} & own.keys())
+        if online:
+            settings["threshold"] = share.threshold()
         routed = await self._with_recorded_routes(messages)
         try:
             decision = await live.router.aroute(routed, **settings)
             prompt = routing_input(routed, last_k_user_turns=live.router.last_k_user_turns).text
         except (ValueError, TypeError, KeyError) as exc:  # the project's errors: bad conversation or setting
             raise ApiError(400, f"cannot route this request: {exc}") from None
+        if share is not None:  # scores do not depend on the threshold: every one tells the traffic's mix
+            share.observe(decision.score, decision.route == "strong" if online else None)
         call = _Call(f"chatcmpl-{uuid.uuid4().hex}", created, start, decision, live, prompt,
                      (time.perf_counter() - start) * 1000, bool(body.get("stream")))
         forward = [{k: v for k, v in m.items() if k != "route"} for m in messages]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import tomllib
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import WinrouteError
 
@@ -67,8 +67,17 @@ class Policy(_Strict):
     cost_weight: float | None = None
     budget_per_1k: float | None = None
     min_quality: float | None = None
+    target_share: float | None = Field(default=None, ge=0, le=1, description="hold this strong share online "
+                                       "(core.share_controller) instead of a fixed threshold")
+    share_window: int = Field(default=500, ge=10, description="recent scores the online threshold is set from")
     fallback: bool = True
     timeout: float | None = Field(default=None, gt=0, description="seconds a child may take to answer or start streaming")
+
+    @model_validator(mode="after")
+    def _one_threshold_rule(self) -> Policy:
+        if self.target_share is not None and (self.threshold is not None or self.strong_share is not None):
+            raise ValueError("give target_share (an online threshold) or threshold / strong_share (a fixed one), not both")
+        return self
 
     def settings(self) -> dict[str, Any]:
         """The router settings given (``None`` left out)."""

@@ -16,6 +16,7 @@ from typing import Any
 from ..dispatch import Dispatcher
 from ..errors import InvalidArgumentError
 from ..nway_children import check_settings, child_models, is_nway
+from ..share_controller import ShareController
 from .config import Child, ServeConfig, ServeConfigError
 
 __all__ = ["Live", "RoutingState", "settings_for_model"]
@@ -63,6 +64,16 @@ class RoutingState:
         self.config = config
         self._lock = asyncio.Lock()
         self.live = self.build(router, config.policy.settings())
+        self.share: ShareController | None = None  # the online threshold, when a target share is held
+        if config.policy.target_share is not None:
+            self.share = self._controller(config.policy.target_share)
+
+    def _controller(self, target: float) -> ShareController:
+        if is_nway(self.live.router):
+            raise ServeConfigError("policy.target_share is for two-model routers (an N-way router takes cost_weight, "
+                                   "budget_per_1k or min_quality)")
+        return ShareController(target, window=self.config.policy.share_window,
+                               min_scores=min(50, self.config.policy.share_window), initial_threshold=self.live.router.threshold)
 
     def build(self, router: Any, settings: Mapping[str, Any]) -> Live:
         """A setup for ``router``: every route it can take must have a child (checked, not guessed)."""
@@ -96,12 +107,28 @@ class RoutingState:
             embedder = _same_embedder(self.live.router, path)
             router = await asyncio.to_thread(load_router, path, embedder=embedder)
             self.live = self.build(router, self.live.settings)
+            if self.share is not None:  # a new router scores differently: the window starts afresh
+                self.share = self._controller(self.share.target_share)
             return self.live
 
-    async def set_policy(self, settings: Mapping[str, Any]) -> Live:
-        """New default settings (e.g. a strong share from the dashboard), checked against the router."""
+    async def set_policy(self, settings: Mapping[str, Any], target_share: float | None = None) -> Live:
+        """New default settings (e.g. a strong share from the dashboard), checked against the router.
+
+        ``target_share`` holds that share online (the settings then must not fix a threshold);
+        a fixed threshold or strong share ends any online control.
+        """
         async with self._lock:
             checked = check_settings(self.live.router, settings)
+            if target_share is not None:
+                if "threshold" in checked or "strong_share" in checked:
+                    raise ValueError("give target_share or threshold / strong_share, not both")
+                share = self._controller(target_share)
+                if self.share is not None:
+                    self.share.target_share = target_share  # keep the window of scores already seen
+                    share = self.share
+                self.share = share
+            elif "threshold" in checked or "strong_share" in checked:
+                self.share = None
             self.live = replace(self.live, settings=checked)
             return self.live
 
