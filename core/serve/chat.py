@@ -95,7 +95,7 @@ class ChatHandler:
         settings = merge_settings(live.settings, own)
         share = self.state.share
         online = share is not None and not ({"threshold", "strong_share"} & own.keys())
-        if online:
+        if online and share is not None:
             settings["threshold"] = share.threshold()
         routed = await self._with_recorded_routes(messages)
         try:
