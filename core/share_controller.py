@@ -31,16 +31,26 @@ class ShareController:
     """Threshold from a sliding window of recent scores, holding ``target_share`` of calls strong.
 
     ``window``: how many recent scores set the threshold (a longer window is steadier and slower
-    to follow drift). Until ``min_scores`` have been seen, ``initial_threshold`` applies (e.g. the
-    router's calibrated one). Thread-safe; sticky decisions (NaN scores) are not observed.
+    to follow drift). Until ``min_scores`` have been seen, the target's quantile of
+    ``reference_scores`` (e.g. the router's reference prompts) applies, or without them
+    ``initial_threshold``. Thread-safe; sticky decisions (NaN scores) are not observed.
     """
 
-    def __init__(self, target_share: float, *, window: int = 500, min_scores: int = 50, initial_threshold: float = 0.5) -> None:
+    def __init__(
+        self,
+        target_share: float,
+        *,
+        window: int = 500,
+        min_scores: int = 50,
+        initial_threshold: float = 0.5,
+        reference_scores: Any = None,
+    ) -> None:
         self._lock = threading.Lock()
         self.target_share = target_share
         self.window = check_int(window, "window", low=1)
         self.min_scores = check_int(min_scores, "min_scores", low=1)
         self.initial_threshold = check_threshold(initial_threshold)
+        self.reference = None if reference_scores is None else np.sort(np.asarray(reference_scores, dtype=float))
         self._scores: deque[float] = deque(maxlen=self.window)
         self._strong: deque[bool] = deque(maxlen=self.window)
         self._threshold: float | None = None  # cached until the next observation or target change
@@ -60,7 +70,8 @@ class ShareController:
         with self._lock:
             if self._threshold is None:
                 if len(self._scores) < self.min_scores:
-                    self._threshold = self.initial_threshold
+                    prior = self.reference is not None and self.reference.size > 0
+                    self._threshold = threshold_for_share(self.reference, self._target) if prior else self.initial_threshold
                 else:
                     self._threshold = threshold_for_share(np.fromiter(self._scores, float), self._target)
             return self._threshold

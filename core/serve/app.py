@@ -22,6 +22,7 @@ from ..errors import WinrouteError
 from .chat import SETTINGS, ChatHandler
 from .config import ServeConfig, ServeConfigError, load_config
 from .controller import RoutingState
+from .dashboard import add_dashboard
 from .errors import ApiError, error_body
 from .log import DecisionLog
 from .metrics import Metrics
@@ -78,6 +79,7 @@ def create_app(config: ServeConfig, *, router: Any = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
+        await state.live.router.aroute("warm up")  # the encoder loads on first use: not on a client's request
         yield
         await chat.drain()
         for upstream in upstreams.values():
@@ -145,6 +147,7 @@ def create_app(config: ServeConfig, *, router: Any = None) -> FastAPI:
 
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
+    add_dashboard(app, state, log, keys)
     return app
 
 

@@ -73,7 +73,8 @@ class RoutingState:
             raise ServeConfigError("policy.target_share is for two-model routers (an N-way router takes cost_weight, "
                                    "budget_per_1k or min_quality)")
         return ShareController(target, window=self.config.policy.share_window,
-                               min_scores=min(50, self.config.policy.share_window), initial_threshold=self.live.router.threshold)
+                               min_scores=min(50, self.config.policy.share_window), initial_threshold=self.live.router.threshold,
+                               reference_scores=self.live.router.reference_scores)
 
     def build(self, router: Any, settings: Mapping[str, Any]) -> Live:
         """A setup for ``router``: every route it can take must have a child (checked, not guessed)."""

@@ -20,6 +20,8 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    case,
+    cast,
     create_engine,
     event,
     func,
@@ -163,6 +165,32 @@ class DecisionLog:
                 .order_by(LoggedDecision.created)
             )
             return [(p, r, float(s)) for p, r, s in rows if p is not None and r is not None]
+
+    def summary(self, *, since: float, bucket_s: int = 60) -> dict[str, Any]:
+        """Totals and a time series (per ``bucket_s``) of requests logged since ``since`` (epoch seconds)."""
+        d = LoggedDecision
+        recent = d.created >= since
+        with Session(self.engine) as session:
+            total, strong, fallbacks, errors, cost, strong_cost = session.execute(
+                select(func.count(), func.sum(case((d.route == "strong", 1), else_=0)),
+                       func.sum(case((d.fallback, 1), else_=0)), func.sum(case((d.status != 200, 1), else_=0)),
+                       func.sum(d.cost), func.sum(d.strong_cost)).where(recent)
+            ).one()
+            by_model = session.execute(
+                select(d.route, d.model, func.count()).where(recent).group_by(d.route, d.model).order_by(d.route, d.model)
+            ).all()
+            slot = cast(d.created / bucket_s, Integer)
+            series = session.execute(
+                select(slot, func.count(), func.sum(case((d.route == "strong", 1), else_=0)), func.sum(d.cost))
+                .where(recent).group_by(slot).order_by(slot)
+            ).all()
+        return {
+            "requests": int(total or 0), "strong": int(strong or 0), "fallbacks": int(fallbacks or 0),
+            "errors": int(errors or 0), "cost": float(cost or 0.0), "strong_cost": float(strong_cost or 0.0),
+            "by_model": [{"route": r, "model": m, "requests": int(n)} for r, m, n in by_model],
+            "series": [{"time": int(t) * bucket_s, "requests": int(n), "strong_share": float(k or 0) / int(n),
+                        "cost": float(c or 0.0)} for t, n, k, c in series],
+        }
 
     def prompts(self, n: int) -> list[str]:
         """The ``n`` most recent logged prompts (oldest first); none unless prompts are logged."""

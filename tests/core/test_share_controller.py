@@ -55,5 +55,7 @@ def test_controller_before_enough_scores_and_target_changes() -> None:
     assert controller.threshold() == 1.0 and not math.isnan(controller.state()["threshold"])
     with pytest.raises(InvalidArgumentError):
         controller.target_share = 1.5
+    seeded = ShareController(0.25, min_scores=5, reference_scores=[0.4, 0.1, 0.3, 0.2, 0.5])
+    assert seeded.threshold() == pytest.approx(np.quantile([0.1, 0.2, 0.3, 0.4, 0.5], 0.75))  # the prior until 5 scores
     with pytest.raises(InvalidArgumentError):
         ShareController(0.3, window=0)

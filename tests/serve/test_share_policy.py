@@ -20,7 +20,8 @@ def test_online_share_policy(start, openai_server, tmp_path, default_router) -> 
     c = openai.OpenAI(base_url=server.base_url, api_key="unused", max_retries=0)
     records = [c.chat.completions.create(model="winroute", messages=[{"role": "user", "content": p}]).model_extra["winroute"]
                for p in PROMPTS]
-    assert all(r["threshold"] == pytest.approx(default_router.threshold) for r in records[:10])  # window not full yet
+    prior = default_router.threshold_for(strong_share=0.5)  # window not full yet: the router's reference prompts
+    assert all(r["threshold"] == pytest.approx(prior) for r in records[:10])
     scores = [r["score"] for r in records]
     for i in range(10, 14):
         assert records[i]["threshold"] == pytest.approx(np.quantile(scores[i - 10 : i], 0.5))
