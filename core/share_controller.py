@@ -70,8 +70,9 @@ class ShareController:
         with self._lock:
             if self._threshold is None:
                 if len(self._scores) < self.min_scores:
-                    prior = self.reference is not None and self.reference.size > 0
-                    self._threshold = threshold_for_share(self.reference, self._target) if prior else self.initial_threshold
+                    prior = self.reference
+                    use = prior is not None and prior.size > 0
+                    self._threshold = threshold_for_share(prior, self._target) if use and prior is not None else self.initial_threshold
                 else:
                     self._threshold = threshold_for_share(np.fromiter(self._scores, float), self._target)
             return self._threshold
