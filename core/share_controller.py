@@ -70,9 +70,9 @@ class ShareController:
         with self._lock:
             if self._threshold is None:
                 if len(self._scores) < self.min_scores:
-                    prior = self.reference
-                    use = prior is not None and prior.size > 0
-                    self._threshold = threshold_for_share(prior, self._target) if use and prior is not None else self.initial_threshold
+                    ref = self.reference
+                    no_prior = ref is None or ref.size == 0
+                    self._threshold = self.initial_threshold if ref is None or no_prior else threshold_for_share(ref, self._target)
                 else:
                     self._threshold = threshold_for_share(np.fromiter(self._scores, float), self._target)
             return self._threshold
