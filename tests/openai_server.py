@@ -87,6 +87,9 @@ class _SmolLM:
 
 
 class _QuietServer(ThreadingHTTPServer):
+    request_queue_size = 256  # the load test opens dozens of connections at once (the default backlog is 5)
+    daemon_threads = True
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
             return  # the client stopped waiting (a slow model past a client's timeout)

@@ -67,6 +67,7 @@ class _Call:
     routing_ms: float
     stream: bool
     tool_calls: list[str] = field(default_factory=list)
+    upstream_start: float | None = None
 
 
 class ChatHandler:
@@ -137,6 +138,7 @@ class ChatHandler:
 
     async def _complete(self, call: _Call, messages: list[dict[str, Any]], options: dict[str, Any]) -> Response:
         live = call.live
+        call.upstream_start = time.perf_counter()
         try:
             served = await live.dispatcher.arun(call.decision, lambda r: self._upstream(live, r).complete(messages, options))
         except Exception as exc:  # noqa: BLE001 - every child failed or the failure is not one to fall back on
@@ -153,6 +155,7 @@ class ChatHandler:
 
     async def _stream(self, call: _Call, messages: list[dict[str, Any]], options: dict[str, Any], want_usage: bool) -> Response:
         live = call.live
+        call.upstream_start = time.perf_counter()
         try:  # falls back while nothing has been streamed, so a failure here still gets its HTTP status
             served = await live.dispatcher.astream(call.decision, lambda r: self._upstream(live, r).stream(messages, options))
         except Exception as exc:  # noqa: BLE001
@@ -212,11 +215,13 @@ class ChatHandler:
         child = children[live.children[child_route]] if child_route is not None else None
         reference = children[live.children[live.reference]]
         first = served.failures[0] if served is not None and served.failures else None
+        now = time.perf_counter()
         row = {
             "id": call.id, "created": call.created, "router": decision.router, "route": decision.route,
             "model": child.model if child else None, "child_route": child_route,
             "score": _finite(decision.score), "threshold": _finite(decision.threshold), "reason": decision.reason,
-            "routing_ms": call.routing_ms, "latency_ms": (time.perf_counter() - call.start) * 1000,
+            "routing_ms": call.routing_ms, "latency_ms": (now - call.start) * 1000,
+            "upstream_ms": (now - call.upstream_start) * 1000 if call.upstream_start is not None else None,
             "prompt_tokens": usage[0] if usage else None, "completion_tokens": usage[1] if usage else None,
             "cost": child.cost(*usage) if usage and child else None,
             "strong_cost": reference.cost(*usage) if usage else None,

@@ -65,7 +65,7 @@ def config_dict(upstream_url: str, tmp_path: Path, **over: Any) -> dict[str, Any
 def log_row(request_id: str, **over: Any) -> dict[str, Any]:
     """A decision-log row, for tests writing the log directly."""
     row = {"id": request_id, "created": time.time(), "router": "r", "route": "weak", "model": "m", "child_route": "weak",
-           "score": 0.1, "threshold": 0.5, "reason": "", "routing_ms": 1.0, "latency_ms": 2.0, "prompt_tokens": 1,
+           "score": 0.1, "threshold": 0.5, "reason": "", "routing_ms": 1.0, "latency_ms": 2.0, "upstream_ms": 1.0, "prompt_tokens": 1,
            "completion_tokens": 1, "cost": 0.0, "strong_cost": 0.0, "fallback": False, "fallback_from": None, "error": None,
            "status": 200, "stream": False}
     return {**row, **over}

@@ -36,7 +36,8 @@ def test_every_request_is_logged_once_and_prompts_only_as_hashes(start, openai_s
     row = rows[strong.id]
     assert row["route"] == "strong" and row["model"] == "scripted-strong" and row["child_route"] == "strong"
     assert row["threshold"] == 0.0 and 0.0 <= row["score"] <= 1.0 and row["status"] == 200 and not row["fallback"]
-    assert (row["prompt_tokens"], row["completion_tokens"]) == (5, 5) and row["latency_ms"] >= row["routing_ms"] > 0
+    assert (row["prompt_tokens"], row["completion_tokens"]) == (5, 5)
+    assert 0 < row["routing_ms"] and 0 < row["upstream_ms"] and row["routing_ms"] + row["upstream_ms"] <= row["latency_ms"]
     assert row["cost"] == pytest.approx((5 * 10.0 + 5 * 30.0) / 1e6) and row["strong_cost"] == row["cost"]
     assert row["prompt"] is None and row["prompt_sha256"] == hashlib.sha256(b"Say hello to Ada").hexdigest()
     streamed = rows[chunks[0].id]
@@ -71,7 +72,7 @@ def test_sqlite_log_is_shared_by_processes(tmp_path) -> None:
         log = DecisionLog({url!r})
         for i in range(150):
             log.write(dict(id=f"{{sys.argv[1]}}-{{i}}", created=time.time(), router="r", route="weak", model="m",
-                           child_route="weak", score=0.1, threshold=0.5, reason="", routing_ms=1.0, latency_ms=2.0,
+                           child_route="weak", score=0.1, threshold=0.5, reason="", routing_ms=1.0, latency_ms=2.0, upstream_ms=1.0,
                            prompt_tokens=1, completion_tokens=1, cost=0.0, strong_cost=0.0, fallback=False,
                            fallback_from=None, error=None, status=200, stream=False), "p", [f"call-{{sys.argv[1]}}-{{i}}"])
     """)
