@@ -75,3 +75,17 @@ def test_import_core_stays_light() -> None:
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False).returncode == 0
     code = "import sys, core.serve; sys.exit(any(m.split('.')[0] in ('langchain', 'llama_index') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False).returncode == 0
+
+
+def test_the_readme_serve_toml_is_valid(tmp_path, monkeypatch) -> None:
+    """The README's complete serve.toml parses (its digest placeholder filled, its variables set)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```toml\n# serve.toml", 1)[1].split("```", 1)[0]
+    for name in ("OPENAI_API_KEY", "WINROUTE_API_KEYS", "WINROUTE_ADMIN_KEY"):
+        monkeypatch.setenv(name, "k")
+    (tmp_path / "serve.toml").write_text(block.replace("sha256:...", hash_key("client")))
+    config = load_config(tmp_path / "serve.toml")
+    assert config.router is None and set(config.children) == {"strong", "weak"} and not config.open
+    assert config.policy.settings() == {"strong_share": 0.3} and config.logging.database.endswith("winroute-log.db")
