@@ -82,7 +82,7 @@ def test_the_readme_serve_toml_is_valid(tmp_path, monkeypatch) -> None:
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    block = readme.split("```toml\n# serve.toml", 1)[1].split("```", 1)[0]
+    block = "# serve.toml" + readme.split("```toml\n# serve.toml", 1)[1].split("```", 1)[0]
     for name in ("OPENAI_API_KEY", "WINROUTE_API_KEYS", "WINROUTE_ADMIN_KEY"):
         monkeypatch.setenv(name, "k")
     (tmp_path / "serve.toml").write_text(block.replace("sha256:...", hash_key("client")))
