@@ -171,4 +171,5 @@ def serve(config_path: str | Path, *, workers: int = 1, host: str | None = None,
         print(f"winroute serve: {warning}", file=sys.stderr)
     os.environ[CONFIG_ENV] = str(Path(config_path).resolve())
     uvicorn.run("core.serve.app:app_from_env", factory=True, host=bind, port=port if port is not None else config.port,
-                workers=workers, timeout_graceful_shutdown=30, log_level="info")
+                workers=workers, timeout_graceful_shutdown=30, log_level="info",
+                timeout_keep_alive=75)  # longer than the idle timeout of common load balancers (60 s)

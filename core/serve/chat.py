@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from ..conversation import ASSISTANT_ROLES, routing_input
 from ..dispatch import Served, describe
 from ..router import RouteDecision
+from .batching import RouteBatcher
 from .controller import Live, RoutingState, settings_for_model
 from .errors import ApiError, error_for
 from .log import DecisionLog
@@ -76,6 +77,7 @@ class ChatHandler:
     def __init__(self, state: RoutingState, upstreams: Mapping[str, Upstream], log: DecisionLog, metrics: Metrics) -> None:
         self.state, self.upstreams, self.log, self.metrics = state, upstreams, log, metrics
         self.pending: set[asyncio.Task[None]] = set()  # log writes of streams still being finished
+        self.batcher = RouteBatcher()
 
     # -- request --------------------------------------------------------------------------------
     async def __call__(self, body: dict[str, Any]) -> Response:
@@ -100,7 +102,7 @@ class ChatHandler:
             settings["threshold"] = share.threshold()
         routed = await self._with_recorded_routes(messages)
         try:
-            decision = await live.router.aroute(routed, **settings)
+            decision = await self.batcher.route(live.router, routed, settings)
             prompt = routing_input(routed, last_k_user_turns=live.router.last_k_user_turns).text
         except (ValueError, TypeError, KeyError) as exc:  # the project's errors: bad conversation or setting
             raise ApiError(400, f"cannot route this request: {exc}") from None

@@ -30,7 +30,8 @@ def running(app: Any) -> Iterator[Running]:
     """Run ``app`` with uvicorn on 127.0.0.1:0 in a thread; stop it (gracefully) on exit."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
+                                            timeout_keep_alive=30))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

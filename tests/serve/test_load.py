@@ -20,7 +20,9 @@ N, CONCURRENCY = 2000, 64
 
 async def fire(url: str, n: int, concurrency: int, payload) -> list[tuple[int, dict, float]]:
     """``n`` POSTs, at most ``concurrency`` in flight: (status, body, seconds) each, in request order."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # the client drops idle connections before the server would (uvicorn: timeout_keep_alive), else a request
+    # sent on a connection the server is closing fails with a ReadError (the keep-alive race of any HTTP/1.1 pool)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=2.0)
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=120) as client:
         async def one(i: int) -> tuple[int, dict, float]:
