@@ -11,6 +11,8 @@ model name a client asks for:
   answers with the tool's result after it, fills a ``json_schema`` response format, and
   otherwise echoes the user text;
 - ``slow-*``: the script, after :data:`SLOW_SECONDS` (an upstream slower than a client's timeout);
+- ``judge-*``: a pairwise judge (core.labeling's prompt) that prefers the reply from
+  ``scripted-strong``: ``[[A]]`` or ``[[B]]``, ``[[C]]`` when neither is;
 - ``busy-*``: HTTP 503 (a transient server error); any other name: HTTP 404 (unknown model).
 
 Every request is kept in ``server.requests`` for assertions.
@@ -118,7 +120,7 @@ class OpenAICompatibleServer:
                     return self._json(503, {"error": {"message": "server busy", "type": "server_error"}})
                 if model.startswith("slow"):
                     time.sleep(SLOW_SECONDS)
-                if model != SMOLLM and not model.startswith(("scripted", "slow")):
+                if model != SMOLLM and not model.startswith(("scripted", "slow", "judge")):
                     return self._json(
                         404,
                         {"error": {"message": f"The model `{model}` does not exist", "type": "invalid_request_error",
@@ -167,6 +169,12 @@ class OpenAICompatibleServer:
             limit = min(int(body.get("max_completion_tokens") or body.get("max_tokens") or 4), 8)
             return {"role": "assistant", "content": self.smollm.generate(messages, limit)}
         last = messages[-1] if messages else {}
+        if body["model"].startswith("judge"):
+            text = _text(last.get("content"))
+            a = text.split("### Reply of Assistant A", 1)[-1].split("### End of Assistant A", 1)[0]
+            b = text.split("### Reply of Assistant B", 1)[-1].split("### End of Assistant B", 1)[0]
+            verdict = "A" if "[scripted-strong]" in a else "B" if "[scripted-strong]" in b else "C"
+            return {"role": "assistant", "content": f"Reply {verdict} is better.\n[[{verdict}]]"}
         users = [m for m in messages if m.get("role") == "user"]
         user_text = _text(users[-1].get("content")) if users else ""
         numbers = _NUMBER.findall(user_text)

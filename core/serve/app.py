@@ -27,6 +27,7 @@ from .errors import ApiError, error_body
 from .log import DecisionLog
 from .metrics import Metrics
 from .security import BodyLimit, Keys
+from .shadow import ShadowLabeler
 from .upstreams import Upstream
 
 __all__ = ["create_app", "serve"]
@@ -76,6 +77,8 @@ def create_app(config: ServeConfig, *, router: Any = None) -> FastAPI:
     keys = Keys(config)
     upstreams = {name: Upstream(name, child) for name, child in config.children.items()}
     chat = ChatHandler(state, upstreams, log, metrics)
+    if config.shadow.rate > 0:
+        chat.shadow = ShadowLabeler(config.shadow, log, metrics, chat.pending)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
@@ -84,6 +87,8 @@ def create_app(config: ServeConfig, *, router: Any = None) -> FastAPI:
         await chat.drain()
         for upstream in upstreams.values():
             await upstream.aclose()
+        if chat.shadow is not None:
+            await chat.shadow.aclose()
         log.dispose()
 
     app = FastAPI(title="winroute", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)

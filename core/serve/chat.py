@@ -27,6 +27,7 @@ from .controller import Live, RoutingState, settings_for_model
 from .errors import ApiError, error_for
 from .log import DecisionLog
 from .metrics import Metrics
+from .shadow import ShadowLabeler
 from .upstreams import Upstream, usage_of
 
 __all__ = ["ChatHandler", "merge_settings"]
@@ -78,6 +79,7 @@ class ChatHandler:
         self.state, self.upstreams, self.log, self.metrics = state, upstreams, log, metrics
         self.pending: set[asyncio.Task[None]] = set()  # log writes of streams still being finished
         self.batcher = RouteBatcher()
+        self.shadow: ShadowLabeler | None = None  # set by the app when shadow.rate > 0
 
     # -- request --------------------------------------------------------------------------------
     async def __call__(self, body: dict[str, Any]) -> Response:
@@ -153,6 +155,11 @@ class ChatHandler:
                 if isinstance(tool_call.get("id"), str):
                     call.tool_calls.append(tool_call["id"])
         await self._log(call, served, usage_of(answer), None, 200)
+        if self.shadow is not None and not served.failures and served.route in ("strong", "weak"):
+            other = "weak" if served.route == "strong" else "strong"
+            if other in live.children:
+                self.shadow.maybe(call.id, call.prompt, messages, options, served.route, answer,
+                                  self._upstream(live, other))
         return JSONResponse(answer, headers=_headers(record))
 
     async def _stream(self, call: _Call, messages: list[dict[str, Any]], options: dict[str, Any], want_usage: bool) -> Response:

@@ -26,7 +26,7 @@ from pydantic import (
 
 from ..errors import WinrouteError
 
-__all__ = ["Auth", "Child", "Limits", "LogSettings", "Policy", "ServeConfig", "ServeConfigError", "hash_key", "load_config"]
+__all__ = ["Auth", "Child", "Limits", "LogSettings", "Policy", "ServeConfig", "ServeConfigError", "Shadow", "hash_key", "load_config"]
 
 
 class ServeConfigError(WinrouteError, ValueError):
@@ -137,6 +137,20 @@ class LogSettings(_Strict):
         return value if "://" in value else "sqlite:///" + value
 
 
+class Shadow(_Strict):
+    """Shadow labels: a share of answered requests is also answered by the other child and judged pairwise."""
+
+    rate: float = Field(default=0.0, ge=0, le=1, description="share of eligible requests to shadow-label")
+    judge: Child | None = None
+    seed: int | None = Field(default=None, description="seed of the sampling (default: unseeded)")
+
+    @model_validator(mode="after")
+    def _needs_judge(self) -> Shadow:
+        if self.rate > 0 and self.judge is None:
+            raise ValueError("shadow.rate > 0 needs a [shadow.judge] (base_url, model, ...)")
+        return self
+
+
 class Limits(_Strict):
     max_request_bytes: int = Field(default=1_000_000, ge=1024)
 
@@ -152,6 +166,7 @@ class ServeConfig(_Strict):
     auth: Auth = Auth()
     logging: LogSettings = LogSettings()
     limits: Limits = Limits()
+    shadow: Shadow = Shadow()
 
     @property
     def open(self) -> bool:
@@ -219,6 +234,8 @@ def parse_config(raw: dict[str, Any], *, where: str = "serve config") -> ServeCo
     config.auth.client_digests(), config.auth.admin_digests()  # named environment variables must exist
     for route, child in config.children.items():
         child.api_key(f"children.{route}")
+    if config.shadow.judge is not None:
+        config.shadow.judge.api_key("shadow.judge")
     return config
 
 

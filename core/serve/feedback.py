@@ -1,4 +1,6 @@
-"""Labels from the decision log, for ``winroute adapt --from-log``.
+"""Labels from the decision log, for ``winroute adapt --from-log``: shadow labels and feedback.
+
+A shadow label (``core.serve.shadow``) is a pairwise comparison already: P(strong beats weak).
 
 A feedback score says how good one answer was; the log knows which child gave it. A weak answer
 scored ``s`` is read as the label P(strong beats weak) = ``1 - s``: a good weak answer means the
@@ -24,6 +26,7 @@ class LogLabels:
     prompts: list[str]  # the logged traffic's prompts (most recent last): the threshold's reference
     skipped_strong: int
     feedback: int
+    shadow: int = 0
 
 
 def _url(database: str) -> str:
@@ -39,8 +42,9 @@ def labels_from_log(database: str, *, max_prompts: int = 5000) -> LogLabels:
         labels = log.feedback_labels()
         comparisons = [Comparison(prompt, "strong", "weak", 1.0 - score, source="feedback")
                        for prompt, route, score in labels if route == "weak"]
-        return LogLabels(comparisons, log.prompts(max_prompts), sum(route != "weak" for _, route, _ in labels),
-                         log.feedback_count())
+        shadow = [Comparison(p, "strong", "weak", outcome, source="shadow") for p, outcome in log.shadow_labels() if p]
+        return LogLabels(comparisons + shadow, log.prompts(max_prompts), sum(route != "weak" for _, route, _ in labels),
+                         log.feedback_count(), len(shadow))
     finally:
         log.dispose()
 
@@ -53,9 +57,11 @@ def labels_from_log_for_adapt(database: str) -> tuple[list[Comparison], list[str
     if not found.comparisons:
         raise AdaptationError(
             f"{database} holds no usable labels: {found.feedback} request(s) with feedback, {found.skipped_strong} of them "
-            "on strong answers (no label), and only requests whose prompt was logged count (logging.log_prompts = true)"
+            "on strong answers (no label), no shadow label, and only requests whose prompt was logged count "
+            "(logging.log_prompts = true)"
         )
-    print(f"{len(found.comparisons)} labels from feedback on weak answers in {database}"
+    print(f"{len(found.comparisons) - found.shadow} labels from feedback on weak answers and {found.shadow} shadow "
+          f"labels in {database}"
           f"{f' ({found.skipped_strong} on strong answers skipped)' if found.skipped_strong else ''}; "
           f"threshold set on its {len(found.prompts)} logged prompts")
     return found.comparisons, found.prompts or None

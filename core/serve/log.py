@@ -87,6 +87,21 @@ class Feedback(_Base):
     created: Mapped[float] = mapped_column(Float)
 
 
+class ShadowLabel(_Base):
+    """A shadow label: the other child answered the same request and a judge compared the two answers
+    twice, order swapped (``outcome`` = P(strong beats weak), as ``winroute label --judge`` writes)."""
+
+    __tablename__ = "shadow_labels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("decisions.id"), index=True)
+    outcome: Mapped[float] = mapped_column(Float)
+    other_model: Mapped[str] = mapped_column(String(200))
+    judge: Mapped[str] = mapped_column(String(200))
+    cost: Mapped[float | None] = mapped_column(Float)  # the other child's answer and the two judgements
+    created: Mapped[float] = mapped_column(Float)
+
+
 def prompt_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -131,6 +146,11 @@ class DecisionLog:
                 return False
             session.add(Feedback(request_id=request_id, score=score, created=time.time()))
             return True
+
+    def add_shadow(self, request_id: str, outcome: float, other_model: str, judge: str, cost: float | None) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.add(ShadowLabel(request_id=request_id, outcome=outcome, other_model=other_model, judge=judge,
+                                    cost=cost, created=time.time()))
 
     # -- reading -------------------------------------------------------------------------------
     def tool_call_routes(self, call_ids: Sequence[str]) -> dict[str, str]:
@@ -192,6 +212,13 @@ class DecisionLog:
             "series": [{"time": int(t) * bucket_s, "requests": int(n), "strong_share": float(k or 0) / int(n),
                         "cost": float(c or 0.0)} for t, n, k, c in series],
         }
+
+    def shadow_labels(self) -> list[tuple[str | None, float]]:
+        """``(prompt, outcome)`` of every shadow label (the prompt is None unless prompts are logged)."""
+        with Session(self.engine) as session:
+            rows = session.execute(select(LoggedDecision.prompt, ShadowLabel.outcome)
+                                   .join(ShadowLabel, ShadowLabel.request_id == LoggedDecision.id).order_by(ShadowLabel.id))
+            return [(p, float(o)) for p, o in rows]
 
     def prompts(self, n: int) -> list[str]:
         """The ``n`` most recent logged prompts (oldest first); none unless prompts are logged."""

@@ -38,6 +38,8 @@ class Metrics:
         self.strong_cost = Counter("winroute_strong_cost_usd",
                                    "Estimated cost of the same tokens had every request gone to the strongest child",
                                    registry=r)
+        self.shadow = Counter("winroute_shadow_labels", "Shadow labels written, by outcome (P(strong beats weak))",
+                              ["outcome"], registry=r)
         self.saving = Gauge("winroute_saving_usd", "Estimated saving against always-strong: strong cost minus cost "
                             "(negative if routing cost more)", registry=r)
 
