@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..conversation import ASSISTANT_ROLES, routing_input
 from ..dispatch import Served, describe
+from ..nway_children import check_settings
 from ..router import RouteDecision
 from .batching import RouteBatcher
 from .controller import Live, RoutingState, settings_for_model
@@ -102,6 +103,10 @@ class ChatHandler:
         online = share is not None and not ({"threshold", "strong_share"} & own.keys())
         if online and share is not None:
             settings["threshold"] = share.threshold()
+        try:
+            settings = check_settings(live.router, settings)
+        except ValueError as exc:
+            raise ApiError(400, f"routing settings refused: {exc}", param="winroute") from None
         routed = await self._with_recorded_routes(messages)
         try:
             decision = await self.batcher.route(live.router, routed, settings)

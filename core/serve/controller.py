@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..dispatch import Dispatcher
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, UnknownModelError
 from ..nway_children import check_settings, child_models, is_nway
 from ..share_controller import ShareController
 from .config import Child, ServeConfig, ServeConfigError
@@ -80,7 +80,10 @@ class RoutingState:
         """A setup for ``router``: every route it can take must have a child (checked, not guessed)."""
         children = self.config.children
         if is_nway(router):
-            routes = child_models(router, children)  # child name -> router model
+            try:
+                routes = child_models(router, children)  # child name -> router model
+            except (UnknownModelError, ValueError) as exc:
+                raise ServeConfigError(f"children: {exc}") from None
             by_route = {model: name for name, model in routes.items()}
             missing = [m for m in router.models if m not in by_route]
             if missing:
