@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -119,8 +120,6 @@ def create_app(config: ServeConfig, *, router: Any = None) -> FastAPI:
     @app.post("/v1/feedback")
     async def feedback(request: Request, item: FeedbackIn) -> dict[str, Any]:
         keys.client(request)
-        import asyncio
-
         if not await asyncio.to_thread(log.add_feedback, item.request_id, item.score):
             raise ApiError(404, f"no logged request has id {item.request_id!r}", code="request_not_found")
         return {"ok": True, "request_id": item.request_id, "score": item.score}
