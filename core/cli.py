@@ -12,7 +12,7 @@ from typing import Any
 from .errors import WinrouteError
 
 
-def _load(path: str | None):
+def _load(path: str | None):  # noqa: ANN202 - Router, imported lazily
     from . import load_router
 
     return load_router(path)
