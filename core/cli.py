@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .adaptation.commands import add_commands
+from .cli_adaptation import add_commands
 from .data.training import DIFFICULTY_PAIR
 from .errors import WinrouteError
 from .evaluation.loso import run_loso, write_loso_report
@@ -329,7 +329,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_label)
 
     add_commands(sub)  # inspect, select, adapt, sketch (issue 8)
+    add_serve_command(sub)  # serve (issue 20): in core.serve, imported only when run
     return parser
+
+
+def add_serve_command(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the OpenAI-compatible routing server (needs the 'serve' extra)")
+    p.add_argument("--config", help="serve.toml: router, children, policy, auth, logging (README: Serve)")
+    p.add_argument("--host", help="bind address (default: the config's; loopback only when no API keys are set)")
+    p.add_argument("--port", type=int, help="port (default: the config's, 8000)")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes sharing the decision log (1)")
+    p.add_argument("--hash-key", metavar="KEY", help="print KEY's digest for auth.api_keys / auth.admin_key and exit")
+    p.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from .serve import hash_key, serve
+    except ImportError as exc:
+        raise ValueError(f"winroute serve needs the 'serve' extra (pip install 'winroute[serve]'): {exc}") from None
+    if args.hash_key is not None:
+        print(hash_key(args.hash_key))
+        return 0
+    if not args.config:
+        raise ValueError("winroute serve needs --config serve.toml")
+    serve(args.config, workers=args.workers, host=args.host, port=args.port)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

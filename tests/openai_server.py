@@ -10,6 +10,9 @@ model name a client asks for:
   the job: it calls a bound tool when the user asks (numbers from the text as arguments),
   answers with the tool's result after it, fills a ``json_schema`` response format, and
   otherwise echoes the user text;
+- ``slow-*``: the script, after :data:`SLOW_SECONDS` (an upstream slower than a client's timeout);
+- ``judge-*``: a pairwise judge (core.labeling's prompt) that prefers the reply from
+  ``scripted-strong``: ``[[A]]`` or ``[[B]]``, ``[[C]]`` when neither is;
 - ``busy-*``: HTTP 503 (a transient server error); any other name: HTTP 404 (unknown model).
 
 Every request is kept in ``server.requests`` for assertions.
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 import uuid
@@ -30,6 +34,7 @@ import pytest
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 SMOLLM = "smollm2"
+SLOW_SECONDS = 3.0
 
 
 def _text(content: Any) -> str:
@@ -83,6 +88,16 @@ class _SmolLM:
             return self._tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    request_queue_size = 256  # the load test opens dozens of connections at once (the default backlog is 5)
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return  # the client stopped waiting (a slow model past a client's timeout)
+        super().handle_error(request, client_address)
+
+
 class OpenAICompatibleServer:
     """The server, running in a daemon thread on 127.0.0.1 (an ephemeral port)."""
 
@@ -103,7 +118,9 @@ class OpenAICompatibleServer:
                 model = str(body.get("model", ""))
                 if model.startswith("busy"):
                     return self._json(503, {"error": {"message": "server busy", "type": "server_error"}})
-                if model != SMOLLM and not model.startswith("scripted"):
+                if model.startswith("slow"):
+                    time.sleep(SLOW_SECONDS)
+                if model != SMOLLM and not model.startswith(("scripted", "slow", "judge")):
                     return self._json(
                         404,
                         {"error": {"message": f"The model `{model}` does not exist", "type": "invalid_request_error",
@@ -132,7 +149,7 @@ class OpenAICompatibleServer:
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -152,6 +169,12 @@ class OpenAICompatibleServer:
             limit = min(int(body.get("max_completion_tokens") or body.get("max_tokens") or 4), 8)
             return {"role": "assistant", "content": self.smollm.generate(messages, limit)}
         last = messages[-1] if messages else {}
+        if body["model"].startswith("judge"):
+            text = _text(last.get("content"))
+            a = text.split("### Reply of Assistant A", 1)[-1].split("### End of Assistant A", 1)[0]
+            b = text.split("### Reply of Assistant B", 1)[-1].split("### End of Assistant B", 1)[0]
+            verdict = "A" if "[scripted-strong]" in a else "B" if "[scripted-strong]" in b else "C"
+            return {"role": "assistant", "content": f"Reply {verdict} is better.\n[[{verdict}]]"}
         users = [m for m in messages if m.get("role") == "user"]
         user_text = _text(users[-1].get("content")) if users else ""
         numbers = _NUMBER.findall(user_text)

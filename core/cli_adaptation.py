@@ -1,4 +1,4 @@
-"""The ``winroute inspect | select | adapt | sketch`` subcommands (registered by ``core.cli``)."""
+"""The ``winroute inspect | select | adapt | sketch`` subcommands of :mod:`core.adaptation` (registered by ``core.cli``)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..loading import load_router
-from ..prompt_files import read_prompts
-from .adapt import adapt_router
-from .inspection import inspect_prompts
-from .labels import load_comparisons
-from .selection import select_prompts
-from .sketch import add_sketch_from_recipe
+from .adaptation import adapt_router, add_sketch_from_recipe, inspect_prompts, load_comparisons, select_prompts
+from .loading import load_router
+from .prompt_files import read_prompts
 
 __all__ = ["add_commands"]
 
@@ -45,8 +41,13 @@ def cmd_select(args: argparse.Namespace) -> int:
 
 def cmd_adapt(args: argparse.Namespace) -> int:
     base = _router(args.base)
-    labels = load_comparisons(args.labels, strong=args.strong or base.strong, weak=args.weak or base.weak)
-    pool = read_prompts(args.prompts) if args.prompts else None
+    if args.from_log:
+        from .serve.feedback import labels_from_log_for_adapt  # the 'serve' extra (SQLAlchemy), only when asked
+
+        labels, logged = labels_from_log_for_adapt(args.from_log)
+    else:
+        labels, logged = load_comparisons(args.labels, strong=args.strong or base.strong, weak=args.weak or base.weak), None
+    pool = read_prompts(args.prompts) if args.prompts else logged
     router = adapt_router(base, labels, calibration_prompts=pool, strong_share=args.strong_share,
                           refit=args.refit, data_dir=args.data_dir, name=args.name, strong=args.strong, weak=args.weak)
     router.save(args.out)
@@ -92,7 +93,10 @@ def add_commands(sub: Any) -> None:
 
     p = sub.add_parser("adapt", help="fit the router to your labels; writes a normal router artifact")
     p.add_argument("--base", default="default", help=router_help)
-    p.add_argument("--labels", required=True, help="comparisons JSONL: prompt, model_a, model_b, outcome (P(a wins))")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--labels", help="comparisons JSONL: prompt, model_a, model_b, outcome (P(a wins))")
+    source.add_argument("--from-log", metavar="DB", help="a `winroute serve` decision log (SQLite file or database URL): "
+                        "its feedback as labels, its logged prompts for the threshold (needs logging.log_prompts)")
     p.add_argument("--out", required=True, help="directory to save the adapted router to")
     p.add_argument("--prompts", help="your unlabeled prompts, to calibrate the threshold on (default: the labelled ones)")
     p.add_argument("--strong-share", type=float, default=0.5, help="share of calls sent strong by the threshold (0.5)")

@@ -1,0 +1,160 @@
+"""The server's live routing state: the router, its dispatcher and the policy, swapped whole.
+
+A request reads :attr:`RoutingState.live` once and keeps that snapshot to the end, so a reload
+(``POST /admin/reload``) or a policy change never drops or splits a request: requests already
+routed finish on the old router, new ones get the new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..dispatch import Dispatcher
+from ..errors import InvalidArgumentError, UnknownModelError
+from ..nway_children import check_settings, child_models, is_nway
+from ..share_controller import ShareController
+from .config import Child, ServeConfig, ServeConfigError
+
+__all__ = ["Live", "RoutingState", "settings_for_model"]
+
+TWO_MODEL_ROUTES = ("strong", "weak")
+
+
+@dataclass(frozen=True)
+class Live:
+    """One consistent routing setup: the router, the policy's settings, and route -> child name."""
+
+    router: Any
+    settings: Mapping[str, Any]
+    children: Mapping[str, str]  # route -> the child's key in serve.toml
+    dispatcher: Dispatcher
+    reference: str  # the route priced as "always strong" (the strong child, or the dearest)
+
+    @property
+    def model_id(self) -> str:
+        """RouteLLM's name for this router at the policy's threshold (two-model routers)."""
+        threshold = self.settings.get("threshold", getattr(self.router, "threshold", None))
+        return f"router-{self.router.name}-{threshold:.5g}" if threshold is not None and not is_nway(self.router) else self.router.name
+
+
+def settings_for_model(model: Any, router: Any) -> dict[str, Any]:
+    """Settings a model name asks for: ``"winroute"`` or the router's name (none), ``router-<name>-<threshold>``."""
+    if not isinstance(model, str) or not model:
+        raise InvalidArgumentError("'model' must be a string: 'winroute', or 'router-<name>-<threshold>'")
+    if model in ("winroute", router.name):
+        return {}
+    if model.startswith("router-"):
+        name, _, threshold = model[len("router-"):].rpartition("-")
+        if name in (router.name, "winroute"):
+            try:
+                return {"threshold": float(threshold)}
+            except ValueError:
+                raise InvalidArgumentError(f"model {model!r}: {threshold!r} is not a threshold") from None
+    raise LookupError(f"model {model!r} is not served here: use 'winroute' or 'router-{router.name}-<threshold>'")
+
+
+class RoutingState:
+    """Holds the live setup; builds and checks a new one for a reload or a policy change."""
+
+    def __init__(self, config: ServeConfig, router: Any) -> None:
+        self.config = config
+        self._lock = asyncio.Lock()
+        self.live = self.build(router, config.policy.settings())
+        self.share: ShareController | None = None  # the online threshold, when a target share is held
+        if config.policy.target_share is not None:
+            self.share = self._controller(config.policy.target_share)
+
+    def _controller(self, target: float) -> ShareController:
+        if is_nway(self.live.router):
+            raise ServeConfigError("policy.target_share is for two-model routers (an N-way router takes cost_weight, "
+                                   "budget_per_1k or min_quality)")
+        return ShareController(target, window=self.config.policy.share_window,
+                               min_scores=min(50, self.config.policy.share_window), initial_threshold=self.live.router.threshold,
+                               reference_scores=self.live.router.reference_scores)
+
+    def build(self, router: Any, settings: Mapping[str, Any]) -> Live:
+        """A setup for ``router``: every route it can take must have a child (checked, not guessed)."""
+        children = self.config.children
+        if is_nway(router):
+            try:
+                routes = child_models(router, children)  # child name -> router model
+            except (UnknownModelError, ValueError) as exc:
+                raise ServeConfigError(f"children: {exc}") from None
+            by_route = {model: name for name, model in routes.items()}
+            missing = [m for m in router.models if m not in by_route]
+            if missing:
+                raise ServeConfigError(f"the N-way router {router.name!r} may route to {missing}, which no child serves")
+            reference = max(by_route, key=lambda r: _price(children[by_route[r]]))
+        else:
+            if set(children) != set(TWO_MODEL_ROUTES):
+                raise ServeConfigError(f"a two-model router needs exactly the children 'strong' and 'weak' "
+                                       f"(serve.toml has {', '.join(children)})")
+            by_route = {r: r for r in TWO_MODEL_ROUTES}
+            reference = "strong"
+        try:
+            checked = check_settings(router, settings)
+        except ValueError as exc:
+            raise ServeConfigError(f"policy: {exc}") from exc
+        dispatcher = Dispatcher(list(by_route), {r: children[c].model for r, c in by_route.items()},
+                                fallback=self.config.policy.fallback, timeout=self.config.policy.timeout)
+        return Live(router, checked, by_route, dispatcher, reference)
+
+    async def reload(self, path: str | None) -> Live:
+        """Load a router artifact (validated whole) and swap it in; on any error the old one stays."""
+        from .. import load_router
+
+        async with self._lock:
+            embedder = _same_embedder(self.live.router, path)
+            router = await asyncio.to_thread(load_router, path, embedder=embedder)
+            self.live = self.build(router, self.live.settings)
+            if self.share is not None:  # a new router scores differently: the window starts afresh
+                self.share = self._controller(self.share.target_share)
+            return self.live
+
+    async def set_policy(self, settings: Mapping[str, Any], target_share: float | None = None) -> Live:
+        """New default settings (e.g. a strong share from the dashboard), checked against the router.
+
+        ``target_share`` holds that share online (the settings then must not fix a threshold);
+        a fixed threshold or strong share ends any online control.
+        """
+        async with self._lock:
+            checked = check_settings(self.live.router, settings)
+            if target_share is not None:
+                if "threshold" in checked or "strong_share" in checked:
+                    raise ValueError("give target_share or threshold / strong_share, not both")
+                share = self._controller(target_share)
+                if self.share is not None:
+                    self.share.target_share = target_share  # keep the window of scores already seen
+                    share = self.share
+                self.share = share
+            elif "threshold" in checked or "strong_share" in checked:
+                self.share = None
+            self.live = replace(self.live, settings=checked)
+            return self.live
+
+
+def _same_embedder(router: Any, path: str | None) -> Any:
+    """The live router's embedder when the new artifact names the same encoder (one copy in memory), else None.
+
+    A static embedder's table lives in its artifact, so it is always loaded from there.
+    """
+    from ..artifacts import read_json
+    from ..embeddings import is_static_id
+
+    if path is None:
+        return None
+    try:
+        named = read_json(Path(path) / "router.json").get("embedder")
+    except Exception:  # noqa: BLE001 - load_router reports a broken artifact properly
+        return None
+    embedder = getattr(router, "embedder", None)
+    same = isinstance(named, str) and named == getattr(embedder, "model_id", None) and not is_static_id(named)
+    return embedder if same else None
+
+
+def _price(child: Child) -> float:
+    return child.input_price + child.output_price
