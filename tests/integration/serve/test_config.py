@@ -81,7 +81,7 @@ def test_the_readme_serve_toml_is_valid(tmp_path, monkeypatch) -> None:
     """The README's complete serve.toml parses (its digest placeholder filled, its variables set)."""
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
     block = "# serve.toml" + readme.split("```toml\n# serve.toml", 1)[1].split("```", 1)[0]
     for name in ("OPENAI_API_KEY", "WINROUTE_API_KEYS", "WINROUTE_ADMIN_KEY"):
         monkeypatch.setenv(name, "k")

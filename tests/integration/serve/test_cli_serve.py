@@ -16,7 +16,7 @@ import pytest
 from openai_server import closed_port_url
 
 pytestmark = [pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.slow]
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_winroute_serve_with_two_workers(openai_server, tmp_path) -> None:
