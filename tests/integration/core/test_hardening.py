@@ -456,7 +456,35 @@ def test_a_failed_encode_does_not_poison_waiters() -> None:
 
 
 async def test_aroute_keeps_the_event_loop_running(default_router) -> None:  # noqa: ANN001
-    """While a route encodes in its worker thread the loop keeps ticking (no blocking call on it)."""
+    """While a route encodes in its worker thread the loop keeps running (no blocking call on it).
+
+    The encode waits until the loop has ticked 100 times: a route that encoded on the loop's own
+    thread would never see that (the wait times out and the test fails), however fast the encoder.
+    Counting ticks during real encodes instead depended on how long they took.
+    """
+    gate = threading.Event()
+    loop_thread = threading.get_ident()
+    encode_threads: set[int] = set()
+
+    class LoopGated:
+        """The bundled router's embedder, each encode held until the event loop has ticked."""
+
+        def __init__(self, inner) -> None:  # noqa: ANN001
+            self.inner = inner
+
+        @property
+        def model_id(self) -> str:
+            return self.inner.model_id
+
+        def embed(self, texts):  # noqa: ANN001, ANN202
+            encode_threads.add(threading.get_ident())
+            assert gate.wait(timeout=30), "the event loop did not run while a route was encoding"
+            return self.inner.embed(texts)
+
+        def __getattr__(self, name: str):  # noqa: ANN204
+            return getattr(self.inner, name)
+
+    router = core.load_router(embedder=LoopGated(default_router.embedder))
     ticks = 0
     done = asyncio.Event()
 
@@ -464,14 +492,17 @@ async def test_aroute_keeps_the_event_loop_running(default_router) -> None:  # n
         nonlocal ticks
         while not done.is_set():
             ticks += 1
+            if ticks == 100:
+                gate.set()
             await asyncio.sleep(0)
 
     task = asyncio.create_task(ticker())
-    decisions = await asyncio.gather(*(default_router.aroute(f"async prompt {i} " + "word " * 300) for i in range(8)))
+    prompts = [f"async prompt {i} " + "word " * 300 for i in range(8)]
+    decisions = await asyncio.gather(*(router.aroute(p) for p in prompts))
     done.set()
     await task
-    assert [d.score for d in decisions] == [default_router.route(f"async prompt {i} " + "word " * 300).score for i in range(8)]
-    assert ticks > 100  # the loop kept running during the encodes (a blocking route allows ~one tick per call)
+    assert encode_threads and loop_thread not in encode_threads
+    assert [d.score for d in decisions] == [default_router.route(p).score for p in prompts]
 
 
 # -- finding 9: the CLI ---------------------------------------------------------------------------
