@@ -117,7 +117,7 @@ class Router:
         self.last_k_user_turns = check_int(last_k_user_turns, "last_k_user_turns", low=1)
         self.name = DEFAULT_NAMES[scorer.kind] if name is None else name
         self.metadata = dict(metadata or {})
-        # compact sketch of the training prompts (core.adaptation.sketch), for `winroute inspect`
+        # compact sketch of the training prompts (core.prompt_sketch), for `winroute inspect`
         self.prompt_sketch = {k: np.asarray(v) for k, v in prompt_sketch.items()} if prompt_sketch else None
         #: sha256 of the artifact's manifest when loaded from (or saved to) a directory that has one
         self.artifact_sha256: str | None = None
