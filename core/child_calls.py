@@ -87,5 +87,5 @@ async def acall_with_timeout(awaitable: Awaitable[T], timeout: float | None, wha
         return await awaitable
     try:
         return await asyncio.wait_for(awaitable, timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise ChildTimeoutError(f"{what} did not answer within {timeout:g} s") from None

@@ -270,7 +270,7 @@ class Dispatcher:
     # -- one answer ----------------------------------------------------------------------------
     def run(self, decision: RouteDecision, call: Callable[[str], T]) -> Served[T]:
         """``call(route)`` for the first child that answers."""
-        candidates, failures = self.candidates(decision), []
+        candidates, failures = self.candidates(decision), list[Failure]()
         for route in candidates:
             try:
                 value = call_with_timeout(lambda: call(route), self.timeout, self.who(route))  # noqa: B023
@@ -282,7 +282,7 @@ class Dispatcher:
 
     async def arun(self, decision: RouteDecision, call: Callable[[str], Awaitable[T]]) -> Served[T]:
         """``await call(route)`` for the first child that answers."""
-        candidates, failures = self.candidates(decision), []
+        candidates, failures = self.candidates(decision), list[Failure]()
         for route in candidates:
             try:
                 value = await acall_with_timeout(call(route), self.timeout, self.who(route))
@@ -300,7 +300,7 @@ class Dispatcher:
         falls back. The returned iterator notes an interruption after that, and closes the
         child's stream when it is closed or exhausted.
         """
-        candidates, failures = self.candidates(decision), []
+        candidates, failures = self.candidates(decision), list[Failure]()
         for route in candidates:
             try:
                 stream, first = call_with_timeout(lambda: self._first(start(route), route), self.timeout, self.who(route))  # noqa: B023
@@ -314,7 +314,7 @@ class Dispatcher:
         self, decision: RouteDecision, start: Callable[[str], AsyncIterable[T] | Awaitable[AsyncIterable[T]]]
     ) -> Served[AsyncIterator[T]]:
         """``stream`` for async children (``start`` may return the stream or an awaitable of it)."""
-        candidates, failures = self.candidates(decision), []
+        candidates, failures = self.candidates(decision), list[Failure]()
         for route in candidates:
             try:
                 stream, first = await acall_with_timeout(self._afirst(start(route), route), self.timeout, self.who(route))

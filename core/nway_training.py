@@ -191,13 +191,15 @@ def load_nway_source(source: str, split: str, data_dir: str | Path | None = None
 
 
 def recipe_specs(
-    recipe: NWayRecipe, models: Sequence[str], costs: np.ndarray, prices: Mapping[str, tuple[float, float]] | None
+    recipe: NWayRecipe, models: Sequence[str], costs: np.ndarray | None, prices: Mapping[str, tuple[float, float]] | None
 ) -> list[ModelSpec]:
     """Each model's spec: measured mean cost per call where the data has costs, else token prices;
     fields in the recipe's ``[model."<name>"]`` tables override."""
     from .data import canonical_model
 
     if prices is None:
+        if costs is None:
+            raise ValueError(f"{recipe.path}: source {recipe.source!r} has neither measured costs nor token prices")
         specs = specs_from_costs(models, costs, output_tokens=recipe.output_tokens)
     else:
         specs = specs_from_prices(models, prices, output_tokens=recipe.output_tokens)

@@ -388,7 +388,7 @@ class Router:
         digest = verify_manifest(directory, router_files(directory), expected_sha256=expected_sha256)
         check_format_version(raw, path)
         kind = raw.get("kind", PAIRWISE)
-        if not isinstance(kind, str) or kind == PAIRWISE and "kind" in raw or kind not in _SCHEMAS:
+        if not isinstance(kind, str) or (kind == PAIRWISE and "kind" in raw) or kind not in _SCHEMAS:
             raise ArtifactError(f"{path} names unknown router kind {kind!r:.60} (known: {NWAY!r}, or none for two models)")
         meta: Any = validated(_SCHEMAS[kind], raw, path)
         if meta.features != list(FEATURE_NAMES):

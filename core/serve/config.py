@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
+import tomllib
 from pathlib import Path
 from typing import Any
 
-import tomllib
 from pydantic import (
     BaseModel,
     ConfigDict,
