@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from .child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient, note_interrupted
-from .errors import UnknownModelError
-from .nway_children import child_models, fallback_order, is_nway
+from .errors import InvalidArgumentError, UnknownModelError
+from .nway_children import fallback_order
 from .records import decision_record
 from .router import RouteDecision
 
@@ -79,34 +79,45 @@ def router_routes(router: Any) -> list[str]:
     return [router.resolve_route(model) for model in router.models]
 
 
-def child_routes(router: Any, names: Sequence[str], what: str = "child") -> dict[str, str]:
-    """Each child's name (a route or a model of ``router``) -> the route it serves, in the order given.
+def child_routes(router: Any, names: Iterable[str], what: str = "child", plural: str | None = None) -> dict[str, str]:
+    """Each child's (or choice's) name -> the route it serves, in the order given, for either kind of router.
 
-    A two-model router needs one child per route; an N-way router takes children named after
-    some of its models (calls are then routed among those). An unknown name is an
-    ``UnknownModelError``; two names for one route, or a route without a child, a ``ValueError``.
+    A child is named after a route or a model of ``router`` (canonical names accepted):
+    ``"strong"``/``"weak"`` or a model name for two models, a model name for N. An unknown name
+    is an ``UnknownModelError``; no name, two names for one route, or routes the router cannot
+    route among (a two-model router needs a child per route; an N-way one takes some of its
+    models) a ``ValueError``.
     """
-    plural = "children" if what == "child" else f"{what}s"
-    if is_nway(router):
-        return child_models(router, names, what, plural)
-    routes = router_routes(router)
+    plural = plural or ("children" if what == "child" else f"{what}s")
+    routes, models = router_routes(router), list(router.models)
+    known = f"models: {', '.join(models)}" if routes == models else f"routes: {', '.join(routes)}; models: {', '.join(models)}"
     out: dict[str, str] = {}
     for name in names:
         try:
-            route = router.resolve_route(name)
+            route = router.resolve_route(str(name))
         except UnknownModelError:
             raise UnknownModelError(
-                f"{what} {name!r} is neither a route nor a model of router {router.name!r} "
-                f"(routes: {', '.join(routes)}; models: {', '.join(router.models)})"
+                f"{what} {name!r} is neither a route nor a model of router {router.name!r}; name each {what} "
+                f"after the route or model it serves ({known})"
             ) from None
         other = next((n for n, r in out.items() if r == route), None)
         if other is not None:
             raise ValueError(f"{plural} {other!r} and {name!r} both stand for the {route!r} route")
-        out[name] = route
-    missing = [r for r in routes if r not in out.values()]
-    if missing:
+        out[str(name)] = route
+    if not out:
+        raise ValueError(f"router {router.name!r} needs at least one {what} ({known})")
+    scorer = getattr(router, "scorer", None)
+    try:  # the router says whether it can route among these routes only
+        if scorer is None and set(out.values()) != set(routes):
+            raise InvalidArgumentError("a child per route")
+        if scorer is not None:
+            scorer.candidates(list(out.values()))
+    except InvalidArgumentError:
+        missing = [r for r in routes if r not in out.values()]
         which = "routes" if len(missing) > 1 else "route"
-        raise ValueError(f"no {what} for the {', '.join(missing)} {which} of router {router.name!r}")
+        raise ValueError(
+            f"no {what} for the {', '.join(missing)} {which} of router {router.name!r} ({plural}: {', '.join(out)})"
+        ) from None
     return out
 
 

@@ -1,4 +1,4 @@
-"""Helpers the framework adapters share: children named after a router's models, priced by specs.
+"""Helpers the front ends share: children priced by specs, settings checked, fallbacks ordered.
 
 Shared by ``langchain_router`` and ``llamaindex_router``. No routing logic lives here: decisions
 come from ``Router.route``; this module maps the names users give to the router's models, checks
@@ -8,7 +8,7 @@ the settings once (through ``Router.policy_for``), and orders the fallbacks.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .costs import ModelSpec, specs_by_name
@@ -20,44 +20,6 @@ BINARY_SETTINGS = SETTINGS[PAIRWISE]
 """Per-call settings of a two-model router."""
 NWAY_SETTINGS = SETTINGS[NWAY]
 """Per-call settings of an N-way router."""
-
-
-def is_nway(router: Any) -> bool:
-    """Whether ``router`` routes among N models (a ``Router`` over a quality scorer)."""
-    return isinstance(router, Router) and router.kind == NWAY
-
-
-def child_routes(router: Router, names: Iterable[str], what: str = "child", plural: str = "children") -> dict[str, str]:
-    """Each child's (or choice's) name -> the route it serves, for either kind of router.
-
-    A child is named after a route or a model (canonical names accepted): ``"strong"``/``"weak"``
-    or a model name for two models, a model name for N. Two children may not serve one route,
-    and a two-model router needs a child for each of its two routes.
-    """
-    words = "the N-way" if router.kind == NWAY else "the two-model"
-    out: dict[str, str] = {}
-    for name in names:
-        try:
-            route = router.resolve_route(str(name))
-        except UnknownModelError:
-            raise UnknownModelError(
-                f"{what} {name!r} is not a model of {words} router {router.name!r}; name each {what} after "
-                f"the model it is (the router's models: {', '.join(router.models)})"
-            ) from None
-        for other, seen in out.items():
-            if seen == route:
-                raise ValueError(f"{plural} {other!r} and {name!r} both stand for model {router.model_for(route)!r}")
-        out[str(name)] = route
-    if not out:
-        raise ValueError(f"{'an N-way' if router.kind == NWAY else 'a two-model'} router needs at least one {what}")
-    missing = [r for r in router.routes if r not in out.values()]
-    if router.kind == PAIRWISE and missing:
-        raise ValueError(f"no {what} for the {missing[0]} route ({plural}: {', '.join(out)})")
-    return out
-
-
-child_models = child_routes
-"""The earlier name (N-way routers: a route is the model's name)."""
 
 
 def priced(
@@ -75,13 +37,15 @@ def priced(
     """
     if specs is None:
         return router
+    if router.kind != NWAY:
+        raise ValueError(f"specs= price the children of an N-way router; router {router.name!r} has two models and no prices")
     given = specs_by_name(specs)
     for name in given:
         try:
             router.resolve_route(name)
         except UnknownModelError:
             raise ValueError(
-                f"ModelSpec {name!r} names no model of the N-way router {router.name!r} "
+                f"ModelSpec {name!r} names no model of router {router.name!r} "
                 f"(its models: {', '.join(router.models)})"
             ) from None
     repriced = router.with_specs(given)  # refuses two specs for one model

@@ -1,7 +1,7 @@
 """RouterChatModel: a LangChain chat model that routes each call to one of its children.
 
 Two children (strong/weak) with a two-model ``core.Router``, or N children named after the
-models of a ``core.NWayRouter``. The adapter is thin: it turns the messages into a
+models of an N-way ``core.Router``. The adapter is thin: it turns the messages into a
 conversation, asks the core router for a decision, calls the chosen child's own
 ``_generate`` / ``_stream`` inside the router's run, and records the decision on the
 answer (``response_metadata["winroute"]``).
@@ -29,7 +29,6 @@ from typing_extensions import Self
 from core import (
     InvalidConversationError,
     ModelSpec,
-    NWayRouter,
     RouteDecision,
     Router,
     UnknownModelError,
@@ -38,20 +37,21 @@ from core import (
     routing_input,
 )
 from core.child_calls import EmptyAnswerError
+from core.costs import specs_by_name
 from core.default_route import DefaultRoute, decide_or_default
 from core.dispatch import Dispatcher, Served, child_routes
-from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, is_nway, priced
+from core.nway_children import check_settings, priced
+from core.policies import SETTING_NAMES
 
 from . import children as delegate
 from .messages import to_conversation
 from .profiles import common_profile
 from .records import StreamMarker, mark_result, trace_child
-from .runnable import ROUTES, route_runnable
+from .runnable import route_runnable
 from .structured import STRUCTURED_KEY, split_structured, structured_runnable
 
 logger = logging.getLogger(__name__)
 
-_SETTINGS = (*BINARY_SETTINGS, *NWAY_SETTINGS)
 _ALIASES = (("children", "models"), ("router", "core"))
 _TOOL_KWARGS = ("tools", "tool_choice", "tool_options")
 _STRUCTURED_KWARGS = ("ls_structured_output_format", "structured_output_format")
@@ -77,7 +77,7 @@ class RouterChatModel(BaseChatModel):
     (``"strong"``/``"weak"``) or the router's model names. ``threshold`` or ``strong_share``
     set the cut-off (default: the router's own threshold).
 
-    N children, with a ``core.NWayRouter`` (``core=``, the router or the path of a saved one):
+    N children, with an N-way ``core.Router`` (``core=``, the router or the path of a saved one):
     ``models=`` (or ``children=``) maps each of the router's model names to its child; the
     router may know more models than there are children: calls are routed among the
     children only. ``specs`` (a list of ``ModelSpec`` or a mapping of names to them, one per
@@ -123,7 +123,7 @@ class RouterChatModel(BaseChatModel):
         answer.response_metadata["winroute"]["child"]  # who answered; "reason" says why
 
         llm = RouterChatModel(
-            core="router-nway",  # a saved core.NWayRouter, e.g. from `winroute train`
+            core="router-nway",  # a saved N-way router, e.g. from `winroute train`
             models={"gpt-4-1106-preview": ChatOpenAI(model="gpt-4-1106-preview"),
                     "gpt-3.5-turbo-1106": ChatOpenAI(model="gpt-3.5-turbo-1106")},
             cost_weight=50.0,
@@ -139,7 +139,7 @@ class RouterChatModel(BaseChatModel):
     models: dict[str, BaseChatModel] | None = Field(default=None, exclude=True)
     """Children by route or the router's model name (``children=`` is the same): two for a
     two-model router, one or more for an N-way router."""
-    core: Union[Router, NWayRouter, None] = Field(default=None, exclude=True)
+    core: Optional[Router] = Field(default=None, exclude=True)
     """The winroute router that decides, or the path of a saved one (``router=`` is the same;
     default: the bundled default router)."""
     specs: Optional[Union[list[ModelSpec], dict[str, ModelSpec]]] = Field(default=None, exclude=True)
@@ -175,11 +175,11 @@ class RouterChatModel(BaseChatModel):
     """Route (or child name) for conversations with no user text to score (system-only,
     image-only); None: such a call raises ``InvalidConversationError``."""
 
-    _routes: tuple[str, ...] = PrivateAttr(default=ROUTES)
+    _routes: tuple[str, ...] = PrivateAttr(default=())
     _children: dict[str, BaseChatModel] = PrivateAttr(default_factory=dict)
     _labels: dict[str, str] = PrivateAttr(default_factory=dict)
     _aliases: dict[str, set[str]] = PrivateAttr(default_factory=dict)
-    _nway: NWayRouter | None = PrivateAttr(default=None)
+    _router: Router = PrivateAttr()
     _default: DefaultRoute = PrivateAttr(default_factory=DefaultRoute)
 
     # -- construction ----------------------------------------------------------------------
@@ -217,11 +217,26 @@ class RouterChatModel(BaseChatModel):
 
     @model_validator(mode="after")
     def _resolve_children(self) -> Self:
-        """Check the settings and map each route to its child and its name."""
-        if is_nway(self.core):
-            self._resolve_nway(self.core)  # type: ignore[arg-type]
-        else:
-            self._resolve_pair()
+        """Map each child to the route it serves, price the children, and check the settings."""
+        core = self.core if self.core is not None else default_router()
+        given = self._given_children(core)
+        try:
+            keyed = child_routes(core, list(given))  # child name -> route
+        except UnknownModelError as exc:
+            raise ValueError(f"models=: {exc}") from None
+        self._router = priced(core, keyed, self.specs)
+        check_settings(self._router, {k: getattr(self, k) for k in SETTING_NAMES}, models=list(keyed.values()))
+        self._routes = tuple(keyed.values())
+        self._children = {route: given[key] for key, route in keyed.items()}
+        # a child keyed by a route that is no model (strong/weak) is named after its own model; else by its key
+        labels = {
+            route: delegate.model_name(given[key]) if key.strip().lower() == route and route not in core.models else key
+            for key, route in keyed.items()
+        }
+        if len(set(labels.values())) < len(labels):
+            labels = {route: f"{label}@{route}" for route, label in labels.items()}
+        self._labels = labels
+        self._aliases = {route: {labels[route], key, delegate.model_name(given[key])} for key, route in keyed.items()}
         if self.default_route is not None:
             try:
                 self._default = DefaultRoute(self.resolve(self.default_route))
@@ -231,85 +246,23 @@ class RouterChatModel(BaseChatModel):
             self.profile = common_profile([child.profile for child in self._children.values()])
         return self
 
-    def _resolve_pair(self) -> None:
-        """Two children, strong and weak, for a two-model router."""
-        if self.specs is not None:
-            raise ValueError("specs= price the children of an N-way router; give core= an N-way router (or its path)")
-        wrong = [k for k in NWAY_SETTINGS if getattr(self, k) is not None]
-        if wrong:
+    def _given_children(self, core: Router) -> dict[str, BaseChatModel]:
+        """The children by the name given: ``models=``, or ``strong=`` / ``weak=`` (the routes' names)."""
+        pair = {name: child for name, child in (("strong", self.strong), ("weak", self.weak)) if child is not None}
+        if self.models is not None and pair:
+            raise ValueError("give either strong= and weak=, or models=, not both")
+        given = dict(self.models) if self.models is not None else pair
+        if not given:
             raise ValueError(
-                f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} for an N-way router; "
-                "a two-model router takes threshold or strong_share"
+                "RouterChatModel needs its children: strong= and weak=, or models={route or model name: child, ...} "
+                f"(router {core.name!r}: routes {', '.join(core.routes)}; models {', '.join(core.models)})"
             )
-        if self.threshold is not None and self.strong_share is not None:
-            raise ValueError("give either threshold or strong_share, not both")
-        for name in ("threshold", "strong_share"):
-            value = getattr(self, name)
-            if value is not None and not (0.0 <= value <= 1.0):
-                raise ValueError(f"{name} must be in [0, 1], got {value}")
-        if self.models is not None:
-            if self.strong is not None or self.weak is not None:
-                raise ValueError("give either strong= and weak=, or models=, not both")
-            try:
-                keyed = child_routes(self.router, list(self.models))
-            except UnknownModelError as exc:
-                raise ValueError(f"models=: {exc}") from None
-            # a child keyed by its route is named after its model; one keyed by a model name, by that name
-            given = {route: (None if key.strip().lower() == route else key, self.models[key]) for key, route in keyed.items()}
-        elif self.strong is not None and self.weak is not None:
-            given = {"strong": (None, self.strong), "weak": (None, self.weak)}
-        else:
-            raise ValueError("RouterChatModel needs two children: strong= and weak=, or models={...}")
-        self._routes = ROUTES
-        self._nway = None
-        self._children = {route: given[route][1] for route in ROUTES}
-        labels = {route: given[route][0] or delegate.model_name(given[route][1]) for route in ROUTES}
-        if labels["strong"] == labels["weak"]:
-            labels = {route: f"{label}@{route}" for route, label in labels.items()}
-        self._labels = labels
-        self._aliases = {
-            route: {a for a in (labels[route], given[route][0], delegate.model_name(given[route][1])) if a} for route in ROUTES
-        }
-
-    def _resolve_nway(self, core: NWayRouter) -> None:
-        """N children named after the N-way router's models, priced by ``specs``."""
-        if self.strong is not None or self.weak is not None:
-            raise ValueError(
-                "strong= and weak= are the two children of a two-model router; with an N-way router give "
-                "models={model name: child, ...}"
-            )
-        if not self.models:
-            raise ValueError(
-                f"RouterChatModel with an N-way router needs models={{model name: child, ...}} "
-                f"(the router's models: {', '.join(core.models)})"
-            )
-        try:
-            keyed = child_routes(core, list(self.models))
-        except UnknownModelError as exc:
-            raise ValueError(f"models=: {exc}") from None
-        router = priced(core, keyed, self.specs)
-        settings = {k: getattr(self, k) for k in (*BINARY_SETTINGS, *NWAY_SETTINGS)}
-        check_settings(router, settings, models=list(keyed.values()))
-        self._routes = tuple(keyed.values())
-        self._nway = router
-        self._children = {model: self.models[key] for key, model in keyed.items()}
-        self._labels = {model: key for key, model in keyed.items()}
-        self._aliases = {model: {key, model, delegate.model_name(self.models[key])} for key, model in keyed.items()}
+        return given
 
     @property
-    def router(self) -> Router | NWayRouter:
-        """The core router in use (``core``, or the shared bundled default).
-
-        With an N-way router and ``specs``, a view of ``core`` that prices the children by them.
-        """
-        if self._nway is not None:
-            return self._nway
-        return self.core if self.core is not None else default_router()
-
-    @property
-    def is_nway(self) -> bool:
-        """Whether this model routes among N children with an N-way router."""
-        return self._nway is not None
+    def router(self) -> Router:
+        """The core router in use: ``core`` (or the shared bundled default), priced by ``specs`` when given."""
+        return self._router
 
     @property
     def children(self) -> dict[str, BaseChatModel]:
@@ -337,24 +290,14 @@ class RouterChatModel(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         router = self.router
-        params: dict[str, Any] = {"router": router.name}
-        if self._nway is None:
-            params.update(
-                router_models={"strong": router.strong, "weak": router.weak},  # type: ignore[union-attr]
-                router_threshold=router.threshold,  # type: ignore[union-attr]
-                threshold=self.threshold,
-                strong_share=self.strong_share,
-            )
-        else:
-            params.update(
-                router_models=list(router.models),
-                router_cost_weight=self._nway.cost_weight,
-                router_min_quality=self._nway.min_quality,
-                cost_weight=self.cost_weight,
-                budget_per_1k=self.budget_per_1k,
-                min_quality=self.min_quality,
-                specs={r: self._nway.specs[r].as_dict() for r in self._routes},
-            )
+        params: dict[str, Any] = {
+            "router": router.name,
+            "router_models": {route: router.model_for(route) for route in router.routes},
+            **{f"router_{k}": v for k, v in router.resolved_policy(None, self._routes).fields().items()},
+            **{k: getattr(self, k) for k in router.settings},
+        }
+        if self.specs is not None:
+            params["specs"] = {name: spec.as_dict() for name, spec in specs_by_name(self.specs).items()}
         params.update(
             fallback=self.fallback,
             routes=dict(self._labels),
@@ -394,7 +337,7 @@ class RouterChatModel(BaseChatModel):
         """Split router kwargs from child kwargs and decide where the call goes."""
         kwargs = dict(kwargs)
         forced = kwargs.pop("model", None)
-        settings = {k: kwargs.pop(k, None) for k in _SETTINGS}
+        settings = {k: kwargs.pop(k, None) for k in SETTING_NAMES}
         tools, tool_choice, tool_options = (kwargs.pop(k, None) for k in _TOOL_KWARGS)
         structured = kwargs.pop(STRUCTURED_KEY, None)
         for key in _STRUCTURED_KWARGS:
@@ -414,7 +357,7 @@ class RouterChatModel(BaseChatModel):
     def _settings(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """The call's routing settings when it gives any, else this model's."""
         if all(v is None for v in given.values()):
-            given = {k: getattr(self, k) for k in _SETTINGS}
+            given = {k: getattr(self, k) for k in SETTING_NAMES}
         return check_settings(self.router, given, validate=False)  # the router checks the values
 
     def _decide(self, messages: list[BaseMessage], forced: Any, given: Mapping[str, Any]) -> RouteDecision:
@@ -426,14 +369,12 @@ class RouterChatModel(BaseChatModel):
             return RouteDecision(
                 router.model_for(route), route, math.nan, math.nan, f"forced: model={forced!r}", False, router.name
             )
-        settings = self._settings(given)
-        if self._nway is not None:
-            settings["models"] = list(self._routes)
+        settings = {**self._settings(given), "models": list(self._routes)}
         try:
             return decide_or_default(router, to_conversation(messages), settings, self._default)
         except InvalidConversationError as exc:
-            hint = "model='strong' or model='weak'" if self._nway is None else "model=<a child's name>"
-            raise InvalidConversationError(f"{exc}; pass {hint} to choose a child without routing") from exc
+            names = " or ".join(f"model={route!r}" for route in self._routes)
+            raise InvalidConversationError(f"{exc}; pass {names} to choose a child without routing") from exc
 
     def _bind(self, route: str, call: _Call) -> tuple[BaseChatModel, dict[str, Any]]:
         """The child to call and its kwargs: the call's, over what its tool / structured-output binding would pass."""
@@ -547,7 +488,7 @@ class RouterChatModel(BaseChatModel):
         to the child's ``bind_tools`` as given, so each child formats them its own way.
         """
         bound: dict[str, Any] = {"tools": list(tools)}
-        for key in (*_STRUCTURED_KWARGS, *_SETTINGS, "model"):  # the router's own kwargs stay with it
+        for key in (*_STRUCTURED_KWARGS, *SETTING_NAMES, "model"):  # the router's own kwargs stay with it
             if key in kwargs:
                 bound[key] = kwargs.pop(key)
         if tool_choice is not None:
@@ -595,7 +536,7 @@ class RouterChatModel(BaseChatModel):
         return route_runnable(
             runnables,
             self.router,
-            **{k: getattr(self, k) for k in _SETTINGS},
+            **{k: getattr(self, k) for k in SETTING_NAMES},
             input_key=input_key,
             fallback=self.fallback if fallback is None else fallback,
             resolve=self._resolve_chain_key,
@@ -605,9 +546,7 @@ class RouterChatModel(BaseChatModel):
         try:
             return self.resolve(key)
         except UnknownModelError:
-            if self._nway is None:
-                raise
-            return self._nway.resolve_route(key)
+            return self.router.resolve_route(key)  # any model of the router: chains need not match the children
 
     # -- batching and token counting --------------------------------------------------------
     def batch(
@@ -646,11 +585,8 @@ class RouterChatModel(BaseChatModel):
             conversations.append(conversation)
         if len(conversations) > 1:
             try:
-                if self._nway is None:
-                    self.router.score(conversations)  # type: ignore[union-attr]
-                else:
-                    k = self._nway.last_k_user_turns
-                    self._nway.embedder.embed([routing_input(c, last_k_user_turns=k).text for c in conversations])
+                router = self.router
+                router.embedder.embed([routing_input(c, last_k_user_turns=router.last_k_user_turns).text for c in conversations])
             except Exception:  # noqa: BLE001 - warming is best effort
                 logger.debug("winroute: warming the embedding cache failed", exc_info=True)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 from langchain_core.decisions import (
     BaseDecisionModel,
@@ -28,15 +28,14 @@ from langchain_core.messages import BaseMessage
 from pydantic import ConfigDict, Field, field_validator, model_validator
 from typing_extensions import Self
 
-from core import InvalidConversationError, NWayRouter, RouteDecision, Router, UnknownModelError, load_router
+from core import InvalidConversationError, RouteDecision, Router, UnknownModelError, load_router
 from core.default_route import DefaultRoute, decide_or_default
-from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, is_nway
+from core.dispatch import child_routes
+from core.nway_children import check_settings
+from core.policies import NWAY, SETTING_NAMES
 from core.records import decision_record
 
 from .messages import input_to_conversation, to_conversation
-from .runnable import ROUTES
-
-_SETTINGS = (*BINARY_SETTINGS, *NWAY_SETTINGS)
 
 
 class WinrouteNoulAnswer(NoulAnswer):
@@ -92,7 +91,7 @@ class WinrouteDecisionModel(BaseDecisionModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     model: str = "winroute"
-    core: Union[Router, NWayRouter, None] = Field(default=None, exclude=True)
+    core: Optional[Router] = Field(default=None, exclude=True)
     """The winroute router (or the path of a saved one); default: the bundled default router."""
     routes: Optional[dict[str, str]] = None
     """Labels -> route (``"strong"``/``"weak"``) or router model name, for labels that are neither."""
@@ -113,7 +112,7 @@ class WinrouteDecisionModel(BaseDecisionModel):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        settings = {k: getattr(self, k) for k in _SETTINGS}
+        settings = {k: getattr(self, k) for k in SETTING_NAMES}
         check_settings(self.router, settings)  # wrong kind or bad value: fail now
         if self.default_route is not None:
             self.default_route = self._resolve(self.default_route)
@@ -122,7 +121,7 @@ class WinrouteDecisionModel(BaseDecisionModel):
         return self
 
     @property
-    def router(self) -> Router | NWayRouter:
+    def router(self) -> Router:
         if self.core is not None:
             return self.core
         from core import default_router
@@ -148,7 +147,7 @@ class WinrouteDecisionModel(BaseDecisionModel):
             try:
                 out[label] = self.router.resolve_route(target)
             except UnknownModelError:
-                known = "'strong', 'weak'" if not is_nway(self.router) else ", ".join(repr(m) for m in self.router.models)
+                known = ", ".join(map(repr, self.router.routes))
                 raise UnknownModelError(
                     f"question {qid!r}: label {label!r} names no route of this router ({known}, or the "
                     f"router's model names); map free-text labels with routes={{label: route}}"
@@ -159,18 +158,17 @@ class WinrouteDecisionModel(BaseDecisionModel):
         doubled = {r: ls for r, ls in by_route.items() if len(ls) > 1}
         if doubled:
             raise ValueError(f"question {qid!r}: labels {doubled} name the same route; give one label per route")
-        if not is_nway(self.router):
-            missing = [r for r in ROUTES if r not in by_route]
-            if missing:
-                raise ValueError(f"question {qid!r}: no label for the {missing[0]} route (labels: {list(out)})")
+        try:  # the router says whether it can choose among these routes only (a pair needs both)
+            child_routes(self.router, list(by_route), what="label")
+        except ValueError as exc:
+            raise ValueError(f"question {qid!r}: {exc}") from None
         return out
 
     # -- deciding ----------------------------------------------------------------------------
     def _decide(self, state: State, routes: list[str] | None) -> RouteDecision:
         conversation = _conversation(state)
-        settings = check_settings(self.router, {k: getattr(self, k) for k in _SETTINGS}, validate=False)
-        if is_nway(self.router) and routes is not None:
-            settings["models"] = routes
+        settings = check_settings(self.router, {k: getattr(self, k) for k in SETTING_NAMES}, validate=False)
+        settings["models"] = routes
         return decide_or_default(self.router, conversation, settings, DefaultRoute(self.default_route))
 
     def _classify(self, state: State, questions: dict[str, Question]) -> ClassifierResponse:
@@ -180,14 +178,14 @@ class WinrouteDecisionModel(BaseDecisionModel):
                     f"question {qid!r} is a {type(question).__name__}; WinrouteDecisionModel answers Noul "
                     "(P(strong model needed)) and Choice (which route) questions only"
                 )
-            if isinstance(question, Noul) and is_nway(self.router):
+            if isinstance(question, Noul) and self.router.kind == NWAY:
                 raise ValueError(f"question {qid!r}: a Noul (P(strong needed)) needs a two-model router, not an N-way one")
         label_routes = {qid: self._label_routes(qid, q) for qid, q in questions.items() if isinstance(q, Choice)}
         cache: dict[Any, RouteDecision] = {}
         answers: dict[str, Any] = {}
         for qid, question in questions.items():
             routes = sorted(set(label_routes[qid].values())) if qid in label_routes else None
-            key = None if routes is None or not is_nway(self.router) else tuple(routes)
+            key = None if routes is None else tuple(routes)
             if key not in cache:
                 cache[key] = self._decide(state, routes)
             decision = cache[key]
@@ -199,14 +197,15 @@ class WinrouteDecisionModel(BaseDecisionModel):
         return ClassifierResponse(model=self.model, answers=answers)
 
     def _choice(self, labels: dict[str, str], decision: RouteDecision, record: dict[str, Any]) -> WinrouteChoiceAnswer:
-        if is_nway(self.router):
+        nway = self.router.kind == NWAY  # utilities (N) or P(strong) (two models) become the probabilities
+        if nway:
             probs = _softmax({route: decision.utilities.get(route, -math.inf) for route in labels.values()}, self.temperature)
         else:
             p = _p_strong(decision)
             probs = {"strong": p, "weak": 1.0 - p}
         by_label = {label: float(probs.get(route, 0.0)) for label, route in labels.items()}
         chosen = next(label for label, route in labels.items() if route == decision.route)
-        confidence = by_label[chosen] if is_nway(self.router) else _margin(decision)
+        confidence = by_label[chosen] if nway else _margin(decision)
         return WinrouteChoiceAnswer(
             type="choice",
             choice=chosen,

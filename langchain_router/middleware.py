@@ -19,14 +19,14 @@ from langchain_core.messages import AIMessage
 from langgraph.types import Command
 from typing_extensions import NotRequired
 
-from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS
+from core.policies import SETTING_NAMES
 
 from .chat_model import RouterChatModel
 from .messages import ROUTER_KEY, router_record
 
 POLICY_KEY = "winroute_policy"
 """State (or runtime context) key of per-run routing settings, e.g. ``{"strong_share": 0.2}``."""
-_POLICY = frozenset((*BINARY_SETTINGS, *NWAY_SETTINGS))
+_POLICY = frozenset(SETTING_NAMES)
 
 
 class RouterState(AgentState):

@@ -1,7 +1,7 @@
 """A RunnableBranch-style router over whole chains: score the input once, run one chain.
 
 ``route_runnable({"strong": chain_a, "weak": chain_b})`` (a two-model router) or
-``route_runnable({"gpt-4-1106-preview": a, "mixtral-8x7b-instruct-v0.1": b, ...}, nway_router)``
+``route_runnable({"gpt-4-1106-preview": a, "mixtral-8x7b-instruct-v0.1": b, ...}, router)``
 (an N-way router, choosing among the chains given) is ``RouteKey | RouterRunnable``:
 ``RouteKey`` turns the input into a conversation, asks the core router for a decision and
 emits ``{"key": route, "input": input, "decision": record}``; ``RouterRunnable`` runs the
@@ -12,7 +12,7 @@ async forms all work; streaming streams the chosen chain.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableSequence, RunnableSerializable
 from langchain_core.runnables.base import coerce_to_runnable
@@ -20,26 +20,26 @@ from langchain_core.runnables.config import run_in_executor
 from langchain_core.runnables.router import RouterRunnable
 from pydantic import ConfigDict
 
-from core import NWayRouter, Router, default_router, routing_input
-from core.nway_children import check_settings, is_nway
+from core import Router, default_router, routing_input
+from core.dispatch import child_routes
+from core.nway_children import check_settings
+from core.policies import SETTING_NAMES
 from core.records import decision_record
 
 from .messages import input_to_conversation
-
-ROUTES = ("strong", "weak")
 
 
 class RouteKey(RunnableSerializable[Any, dict[str, Any]]):
     """Scores an input once and says which route takes it (the first step of ``route_runnable``)."""
 
-    router: Union[Router, NWayRouter]
-    threshold: float | None = None
+    router: Router
+    threshold: float | None = None  # the per-call settings (core.policies.SETTING_NAMES), None: the router's own
     strong_share: float | None = None
     cost_weight: float | None = None
     budget_per_1k: float | None = None
     min_quality: float | None = None
     models: Optional[list[str]] = None
-    """N-way: the models to choose among (the chains' keys); None: all the router's."""
+    """The routes to choose among (the chains' keys); None: all the router's."""
     input_key: str | None = None
     name: str | None = "winroute_route"
 
@@ -58,14 +58,8 @@ class RouteKey(RunnableSerializable[Any, dict[str, Any]]):
             else:
                 conversations[i] = conversation
         if conversations:
-            settings = check_settings(
-                self.router,
-                {k: getattr(self, k) for k in ("threshold", "strong_share", "cost_weight", "budget_per_1k", "min_quality")},
-                validate=False,
-            )
-            if is_nway(self.router) and self.models is not None:
-                settings["models"] = self.models
-            decisions = self.router.route_batch(list(conversations.values()), **settings)
+            settings = check_settings(self.router, {k: getattr(self, k) for k in SETTING_NAMES}, validate=False)
+            decisions = self.router.route_batch(list(conversations.values()), models=self.models, **settings)
             for i, decision in zip(conversations, decisions):
                 results[i] = {"key": decision.route, "input": inputs[i], "decision": decision_record(decision)}
         return [r if r is not None else RuntimeError("no decision") for r in results]
@@ -113,36 +107,27 @@ class RouteKey(RunnableSerializable[Any, dict[str, Any]]):
 
 def route_runnable(
     runnables: Mapping[str, Runnable[Any, Any] | Callable[[Any], Any]],
-    router: Router | NWayRouter | None = None,
+    router: Router | None = None,
     *,
-    threshold: float | None = None,
-    strong_share: float | None = None,
-    cost_weight: float | None = None,
-    budget_per_1k: float | None = None,
-    min_quality: float | None = None,
     input_key: str | None = None,
     fallback: bool = False,
     resolve: Callable[[str], str] | None = None,
     name: str = "winroute_router",
+    **settings: float | None,
 ) -> Runnable[Any, Any]:
     """Route each input to one of several whole chains, scoring it once.
 
-    ``router`` (default: the bundled default router) is a two-model ``core.Router``:
-    ``runnables`` maps a route (``"strong"``/``"weak"``) or a model name that the router or
-    ``resolve`` knows to a runnable, both routes need one, and ``threshold`` or
-    ``strong_share`` set the cut-off. Or it is a ``core.NWayRouter``: ``runnables`` maps
-    some of its model names to runnables, each input goes to the chain of the model chosen
-    among those, and ``cost_weight``, ``budget_per_1k`` or ``min_quality`` set the trade-off.
-    ``input_key`` names the field of dict inputs to route on. With ``fallback``, a chain
-    that raises (before its first streamed chunk) hands the input to the other (N-way: the
-    others in the order given).
+    ``router`` (default: the bundled default router) is a ``core.Router``; ``runnables`` maps
+    its routes or model names (or names ``resolve`` knows) to runnables: both routes of a
+    two-model router, some models of an N-way one (each input then goes to the chain of the
+    model chosen among those). ``settings`` are the router's per-call settings
+    (``core.policies.SETTING_NAMES``: ``threshold`` or ``strong_share`` for two models;
+    ``cost_weight``, ``budget_per_1k`` or ``min_quality`` for N). ``input_key`` names the
+    field of dict inputs to route on. With ``fallback``, a chain that raises (before its
+    first streamed chunk) hands the input to the others, in the order given.
     """
     router = router if router is not None else default_router()
-    settings = {
-        "threshold": threshold, "strong_share": strong_share,
-        "cost_weight": cost_weight, "budget_per_1k": budget_per_1k, "min_quality": min_quality,
-    }
-    check_settings(router, settings, validate=False)  # settings of the other kind of router fail here
+    router.policy_for(**settings)  # unknown settings, or settings of the other kind of router, fail here
     resolve = resolve or router.resolve_route
     chains: dict[str, Runnable[Any, Any]] = {}
     for key, runnable in runnables.items():
@@ -150,15 +135,9 @@ def route_runnable(
         if route in chains:
             raise ValueError(f"two runnables given for the {route} route (keys {list(runnables)})")
         chains[route] = coerce_to_runnable(runnable)
-    nway = is_nway(router)
-    routes = list(chains) if nway else list(ROUTES)
-    if nway and not chains:
-        raise ValueError("route_runnable needs at least one runnable, keyed by a model of the N-way router")
-    missing = [r for r in routes if r not in chains]
-    if missing:
-        raise ValueError(f"route_runnable needs a runnable for both routes; missing: {missing}")
-    check_settings(router, settings, models=routes if nway else None)  # bad settings fail here, not per call
+    routes = list(child_routes(router, list(chains), what="runnable").values())  # the routes the router can take
+    check_settings(router, settings, models=routes)  # bad settings fail here, not per call
     if fallback and len(routes) > 1:
         chains = {route: chains[route].with_fallbacks([chains[r] for r in routes if r != route]) for route in routes}
-    key = RouteKey(router=router, **settings, models=routes if nway else None, input_key=input_key)
+    key = RouteKey(router=router, **settings, models=routes, input_key=input_key)
     return RunnableSequence(key, RouterRunnable(runnables=chains), name=name)

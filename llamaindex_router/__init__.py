@@ -1,7 +1,7 @@
 """winroute for LlamaIndex: ``RouterLLM`` (an LLM routing between child LLMs) and ``RouterSelector``.
 
 Both delegate every decision to a ``core.Router`` (two models; the bundled default unless
-given one) or a ``core.NWayRouter`` (N models, trading predicted quality against cost) and
+given one) or an N-way ``core.Router`` (N models, trading predicted quality against cost) and
 report it in ``additional_kwargs["winroute"]`` and as ``RouteDecisionEvent``s.
 """
 

@@ -1,7 +1,7 @@
 """RouterLLM: a LlamaIndex ``FunctionCallingLLM`` that sends each call to one of its child LLMs.
 
 Two children (strong/weak) with a two-model ``core.Router``, or N children named after the
-models of a ``core.NWayRouter``. For every call the ``core`` router scores the
+models of an N-way ``core.Router``. For every call the ``core`` router scores the
 conversation's user turns and picks a child;
 the call (with its tools, if any) goes to that child's own methods, and the decision is
 recorded in ``additional_kwargs[ROUTER_KEY]`` of the response, of every stream chunk and
@@ -35,11 +35,12 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM, ToolSelection
 
-from core import Conversation, ModelSpec, NWayRouter, RouteDecision, Router, load_router
+from core import Conversation, ModelSpec, RouteDecision, Router, load_router
 from core.default_route import DefaultRoute, decide_or_default
 from core.dispatch import Dispatcher, Served, child_routes, describe
 from core.errors import UnknownModelError
-from core.nway_children import BINARY_SETTINGS, NWAY_SETTINGS, check_settings, is_nway, priced
+from core.nway_children import check_settings, priced
+from core.policies import SETTING_NAMES
 from core.records import decision_record
 
 from .events import RouteFallbackEvent, dispatcher
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 _TOOL_ONLY_KWARGS = ("allow_parallel_tool_calls", "tool_required", "verbose")
-_SETTINGS = (*BINARY_SETTINGS, *NWAY_SETTINGS)
 
 
 class RouterLLM(FunctionCallingLLM):
@@ -64,7 +64,7 @@ class RouterLLM(FunctionCallingLLM):
     (keys are routes or the router's model names); ``threshold`` or ``strong_share``
     override its cut-off.
 
-    N children with a ``core.NWayRouter`` (``core=`` the router or the path of a saved one):
+    N children with an N-way ``core.Router`` (``core=`` the router or the path of a saved one):
     ``models=`` (or ``children=``) maps the router's model names to child LLMs; calls are
     routed among the children only. ``specs`` (one ``ModelSpec`` per child) price them for
     routing (default: the router's prices); ``cost_weight``, ``budget_per_1k`` or
@@ -89,7 +89,7 @@ class RouterLLM(FunctionCallingLLM):
     )
     core: Optional[Any] = Field(
         default=None, exclude=True, repr=False,
-        description="the core.Router or core.NWayRouter deciding (None: bundled default)",
+        description="the core.Router (two models or N) deciding (None: bundled default)",
     )
     specs: Optional[Any] = Field(
         default=None, exclude=True, repr=False, description="N-way: the children's ModelSpecs (None: the router's)"
@@ -123,7 +123,7 @@ class RouterLLM(FunctionCallingLLM):
 
     _children: Dict[str, LLM] = PrivateAttr(default_factory=dict)
     _routes: Dict[str, str] = PrivateAttr(default_factory=dict)
-    _nway: Optional[NWayRouter] = PrivateAttr(default=None)
+    _router: Router = PrivateAttr()
     _default: DefaultRoute = PrivateAttr(default_factory=DefaultRoute)
 
     def __init__(
@@ -132,18 +132,14 @@ class RouterLLM(FunctionCallingLLM):
         strong: Optional[LLM] = None,
         weak: Optional[LLM] = None,
         models: Optional[Mapping[str, LLM]] = None,
-        core: Optional[Union[Router, NWayRouter, str, os.PathLike]] = None,
+        core: Optional[Union[Router, str, os.PathLike]] = None,
         specs: Optional[Union[Sequence[ModelSpec], Mapping[str, ModelSpec]]] = None,
-        threshold: Optional[float] = None,
-        strong_share: Optional[float] = None,
-        cost_weight: Optional[float] = None,
-        budget_per_1k: Optional[float] = None,
-        min_quality: Optional[float] = None,
         fallback: bool = True,
         children: Optional[Mapping[str, LLM]] = None,
-        router: Optional[Union[Router, NWayRouter, str, os.PathLike]] = None,
+        router: Optional[Union[Router, str, os.PathLike]] = None,
         **kwargs: Any,
     ) -> None:
+        """``kwargs``: the per-call settings (``core.policies.SETTING_NAMES``) and the other fields."""
         if children is not None:
             if models is not None:
                 raise ValueError("give either children= or models=, not both")
@@ -154,49 +150,27 @@ class RouterLLM(FunctionCallingLLM):
             core = router
         if isinstance(core, (str, os.PathLike)):
             core = load_router(core)
-        nway = is_nway(core)
-        if models is not None and (strong is not None or weak is not None):
+        pair = {name: child for name, child in (("strong", strong), ("weak", weak)) if child is not None}
+        if models is not None and pair:
             raise ValueError("give either strong= and weak=, or models=, not both")
-        if nway and (strong is not None or weak is not None):
+        given = dict(models) if models is not None else pair
+        base = core if core is not None else default_router()
+        if not given:
             raise ValueError(
-                "strong= and weak= are the two children of a two-model router; with an N-way router give "
-                "models={model name: llm, ...}"
+                "RouterLLM needs its children: strong= and weak=, or models={route or model name: llm, ...} "
+                f"(router {base.name!r}: routes {', '.join(base.routes)}; models {', '.join(base.models)})"
             )
-        if models is None:
-            if nway:
-                raise ValueError(
-                    f"RouterLLM with an N-way router needs models={{model name: llm, ...}} "
-                    f"(the router's models: {', '.join(core.models)})"  # type: ignore[union-attr]
-                )
-            if strong is None or weak is None:
-                raise ValueError("RouterLLM needs two children: strong= and weak=, or models={...}")
-            given = {"strong": strong, "weak": weak}
-        else:
-            given = dict(models)
         for name, child in given.items():
             if not isinstance(child, LLM):
                 raise TypeError(f"child {name!r} must be a LlamaIndex LLM, got {type(child).__name__}")
-        if specs is not None and not nway:
-            raise ValueError("specs= price the children of an N-way router; give core= an N-way router (or its path)")
         super().__init__(
-            strong=strong,
-            weak=weak,
-            models=None if models is None else given,
-            core=core,
-            specs=specs,
-            threshold=threshold,
-            strong_share=strong_share,
-            cost_weight=cost_weight,
-            budget_per_1k=budget_per_1k,
-            min_quality=min_quality,
-            fallback=fallback,
-            **kwargs,
+            strong=strong, weak=weak, models=None if models is None else given, core=core, specs=specs,
+            fallback=fallback, **kwargs,
         )
-        self._routes = child_routes(self.router, list(given))
-        if nway:
-            self._nway = priced(core, self._routes, specs)  # type: ignore[arg-type]
-        settings = {k: getattr(self, k) for k in _SETTINGS}
-        check_settings(self.router, settings, models=list(self._routes.values()) if nway else None)  # fail now
+        self._routes = child_routes(base, list(given))
+        self._router = priced(base, self._routes, specs)
+        settings = {k: getattr(self, k) for k in SETTING_NAMES}
+        check_settings(self._router, settings, models=list(self._routes.values()))  # fail now
         self._children = given
         if self.default_route is not None:
             try:
@@ -206,18 +180,8 @@ class RouterLLM(FunctionCallingLLM):
 
     @property
     def router(self) -> Router:
-        """The core router in use (``core``, or the shared bundled default).
-
-        With an N-way router and ``specs``, a view of ``core`` that prices the children by them.
-        """
-        if self._nway is not None:
-            return self._nway  # type: ignore[return-value]
-        return self.core if self.core is not None else default_router()
-
-    @property
-    def is_nway(self) -> bool:
-        """Whether this LLM routes among N children with an N-way router."""
-        return self._nway is not None
+        """The core router in use: ``core`` (or the shared bundled default), priced by ``specs`` when given."""
+        return self._router
 
     @property
     def children(self) -> Dict[str, LLM]:
@@ -251,13 +215,11 @@ class RouterLLM(FunctionCallingLLM):
     def _settings(self, kwargs: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         """The call's routing settings (popped from its kwargs; this LLM's when it gives none) and the rest."""
         rest = dict(kwargs)
-        given = {k: rest.pop(k, None) for k in _SETTINGS}
+        given = {k: rest.pop(k, None) for k in SETTING_NAMES}
         if all(v is None for v in given.values()):
-            given = {k: getattr(self, k) for k in _SETTINGS}
+            given = {k: getattr(self, k) for k in SETTING_NAMES}
         settings = check_settings(self.router, given, validate=False)  # the router checks the values
-        if self._nway is not None:
-            settings["models"] = list(self._routes.values())
-        return settings, rest
+        return {**settings, "models": list(self._routes.values())}, rest
 
     def _route(self, conversation: Conversation, settings: Dict[str, Any]) -> RouteDecision:
         decision = decide_or_default(self.router, routing_question() or conversation, settings, self._default)

@@ -1,7 +1,7 @@
 """The thin layer both adapters share: the default router, route names, one decision per call.
 
 No routing logic lives here: decisions come from ``core.Router.route`` (or
-``core.NWayRouter.route``); this module only maps the names users give (children, choices)
+``core.Router.route``); this module only maps the names users give (children, choices)
 to the router's routes and reports decisions.
 """
 

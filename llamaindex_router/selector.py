@@ -18,9 +18,10 @@ from llama_index.core.prompts.mixin import PromptDictType
 from llama_index.core.schema import QueryBundle
 from llama_index.core.tools.types import ToolMetadata
 
-from core import NWayRouter, RouteDecision, Router, load_router
+from core import RouteDecision, Router, load_router
 from core.dispatch import router_routes
-from core.nway_children import check_settings, is_nway
+from core.nway_children import check_settings
+from core.policies import NWAY, SETTING_NAMES
 from core.records import decision_record
 
 from .routing import adecide, decide, default_router, emit_decision, route_of
@@ -44,7 +45,7 @@ class RouterSelector(BaseSelector):
     """Selects the choice serving the route the ``core`` router picks for the query.
 
     ``RouterSelector()`` uses the bundled default router; give a ``core`` router and/or a
-    ``threshold`` or ``strong_share`` to change it. With a ``core.NWayRouter`` (or the path
+    ``threshold`` or ``strong_share`` to change it. With an N-way ``core.Router`` (or the path
     of a saved one), name the choices after its models: the query goes to the one the router
     picks among them, as ``cost_weight``, ``budget_per_1k`` or ``min_quality`` trade quality
     against cost. Sync and async.
@@ -52,33 +53,23 @@ class RouterSelector(BaseSelector):
 
     def __init__(
         self,
-        core: Optional[Union[Router, NWayRouter, str, os.PathLike]] = None,
-        *,
-        threshold: Optional[float] = None,
-        strong_share: Optional[float] = None,
-        cost_weight: Optional[float] = None,
-        budget_per_1k: Optional[float] = None,
-        min_quality: Optional[float] = None,
+        core: Optional[Union[Router, str, os.PathLike]] = None,
+        **settings: Optional[float],
     ) -> None:
+        """``settings``: the router's per-call settings (``core.policies.SETTING_NAMES``), kept as attributes."""
         self.core = load_router(core) if isinstance(core, (str, os.PathLike)) else core
-        self.threshold = threshold
-        self.strong_share = strong_share
-        self.cost_weight = cost_weight
-        self.budget_per_1k = budget_per_1k
-        self.min_quality = min_quality
+        unknown = sorted(set(settings) - set(SETTING_NAMES))
+        if unknown:
+            raise TypeError(f"RouterSelector got unknown setting(s) {unknown}; it takes {', '.join(SETTING_NAMES)}")
+        for name in SETTING_NAMES:
+            setattr(self, name, settings.get(name))
         check_settings(self.router, self._given())  # validate now
 
     def _given(self) -> Dict[str, Any]:
-        return {
-            "threshold": self.threshold, "strong_share": self.strong_share,
-            "cost_weight": self.cost_weight, "budget_per_1k": self.budget_per_1k, "min_quality": self.min_quality,
-        }
+        return {name: getattr(self, name) for name in SETTING_NAMES}
 
     def _settings(self, routes: Dict[str, int]) -> Dict[str, Any]:
-        settings = check_settings(self.router, self._given(), validate=False)
-        if is_nway(self.router):
-            settings["models"] = list(routes)
-        return settings
+        return {**check_settings(self.router, self._given(), validate=False), "models": list(routes)}
 
     @property
     def router(self) -> Router:
@@ -94,7 +85,7 @@ class RouterSelector(BaseSelector):
     def choice_routes(self, choices: Sequence[ToolMetadata]) -> Dict[str, int]:
         """Route -> index of the choice serving it (by name, else by position)."""
         routes = router_routes(self.router)
-        nway = is_nway(self.router)
+        nway = self.router.kind == NWAY  # an N-way router takes the named choices as its candidates
         by_name: Dict[str, int] = {}
         unnamed: List[str] = []
         for i, choice in enumerate(choices):

@@ -54,7 +54,8 @@ class ThreeWayRouter:
     """Duck-typed N-way router (the shape core is expected to grow): routes are model names."""
 
     name = "three-way"
-    models = ("alpha", "beta", "gamma")
+    kind = "nway"
+    models = routes = ("alpha", "beta", "gamma")
 
     def __init__(self, pick: str = "gamma") -> None:
         self.pick = pick
@@ -69,7 +70,7 @@ class ThreeWayRouter:
     def threshold_for(self, *, threshold: Any = None, strong_share: Any = None) -> float:
         return 0.5
 
-    def route(self, conversation: Any, *, threshold: Any = None, strong_share: Any = None) -> RouteDecision:
+    def route(self, conversation: Any, *, threshold: Any = None, strong_share: Any = None, models: Any = None) -> RouteDecision:
         scores = {m: (0.8 if m == self.pick else 0.1) for m in self.models}
         return RouteDecision(self.pick, self.pick, 0.8, 0.5, f"argmax -> {self.pick}", False, self.name, scores)
 

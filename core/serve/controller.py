@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..dispatch import Dispatcher
+from ..dispatch import Dispatcher, child_routes
 from ..errors import InvalidArgumentError, UnknownModelError
-from ..nway_children import check_settings, child_models, is_nway
+from ..nway_children import check_settings
+from ..policies import NWAY
 from ..share_controller import ShareController
 from .config import Child, ServeConfig, ServeConfigError
 
@@ -38,7 +39,7 @@ class Live:
     def model_id(self) -> str:
         """RouteLLM's name for this router at the policy's threshold (two-model routers)."""
         threshold = self.settings.get("threshold", getattr(self.router, "threshold", None))
-        return f"router-{self.router.name}-{threshold:.5g}" if threshold is not None and not is_nway(self.router) else self.router.name
+        return f"router-{self.router.name}-{threshold:.5g}" if threshold is not None and self.router.kind != NWAY else self.router.name
 
 
 def settings_for_model(model: Any, router: Any) -> dict[str, Any]:
@@ -69,7 +70,7 @@ class RoutingState:
             self.share = self._controller(config.policy.target_share)
 
     def _controller(self, target: float) -> ShareController:
-        if is_nway(self.live.router):
+        if self.live.router.kind == NWAY:
             raise ServeConfigError("policy.target_share is for two-model routers (an N-way router takes cost_weight, "
                                    "budget_per_1k or min_quality)")
         return ShareController(target, window=self.config.policy.share_window,
@@ -79,9 +80,9 @@ class RoutingState:
     def build(self, router: Any, settings: Mapping[str, Any]) -> Live:
         """A setup for ``router``: every route it can take must have a child (checked, not guessed)."""
         children = self.config.children
-        if is_nway(router):
+        if router.kind == NWAY:
             try:
-                routes = child_models(router, children)  # child name -> router model
+                routes = child_routes(router, children)  # child name -> router model
             except (UnknownModelError, ValueError) as exc:
                 raise ServeConfigError(f"children: {exc}") from None
             by_route = {model: name for name, model in routes.items()}

@@ -279,13 +279,13 @@ def test_adapters_pass_every_setting_and_every_model_without_asking_the_kind(rou
 
 
 def test_children_map_to_routes_for_both_kinds(router: Router) -> None:
-    from core.nway_children import child_routes
+    from core.dispatch import child_routes
 
     by_model = child_routes(router, list(router.models))
     assert by_model == dict(zip(router.models, router.routes))
-    with pytest.raises(UnknownModelError, match="child 'gpt-9' is not a model of the"):
+    with pytest.raises(UnknownModelError, match="child 'gpt-9' is neither a route nor a model of router"):
         child_routes(router, ["gpt-9", *router.models])
-    with pytest.raises(ValueError, match="both stand for model"):
+    with pytest.raises(ValueError, match=f"both stand for the {router.routes[0]!r} route"):
         child_routes(router, [router.models[0], router.routes[0].upper() if router.kind == "pairwise" else router.models[0] + " "])
     if router.kind == "pairwise":
         assert child_routes(router, ["strong", "weak"]) == {"strong": "strong", "weak": "weak"}
@@ -293,3 +293,5 @@ def test_children_map_to_routes_for_both_kinds(router: Router) -> None:
             child_routes(router, ["strong"])
     else:
         assert child_routes(router, ["model-c"]) == {"model-c": "model-c"}  # N-way: a subset is fine
+    with pytest.raises(ValueError, match="needs at least one child"):
+        child_routes(router, [])

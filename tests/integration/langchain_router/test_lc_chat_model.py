@@ -72,8 +72,8 @@ def test_children_by_route_or_model_name(default_router: Router) -> None:
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({}, "needs two children"),
-        ({"strong": FakeToolChatModel()}, "needs two children"),
+        ({}, "needs its children: strong= and weak=, or models="),
+        ({"strong": FakeToolChatModel()}, "no child for the weak route"),
         ({"models": {"strong": FakeToolChatModel()}}, "no child for the weak route"),
         ({"models": {"strong": FakeToolChatModel(), "STRONG": FakeToolChatModel()}}, "both stand for the 'strong' route"),
         ({"models": {"gpt-4o": FakeToolChatModel(), "weak": FakeToolChatModel()}}, "'gpt-4o' is neither a route nor a model"),

@@ -62,12 +62,12 @@ def llm(nway_router: NWayRouter) -> RouterChatModel:
 def test_children_are_the_routers_models(nway_router: NWayRouter) -> None:
     children = fakes()
     model = RouterChatModel(children=children, router=nway_router)  # the aliases of models= and core=
-    assert model.is_nway and model.router is nway_router and model.core is nway_router
+    assert model.router.kind == "nway" and model.router is nway_router and model.core is nway_router
     assert model.children == children and list(model.child_names) == list(NWAY_CHILDREN)
     assert model.resolve("fake-mistral-7b-chat") == model.resolve("Mistral-7B-Chat") == CHEAPEST
     params = model._identifying_params
-    assert params["router"] == "rb-zs-200" and params["router_models"] == list(nway_router.models)
-    assert set(params["specs"]) == set(NWAY_CHILDREN) and "threshold" not in params
+    assert params["router"] == "rb-zs-200" and list(params["router_models"]) == list(nway_router.models)
+    assert "specs" not in params and "threshold" not in params and params["router_cost_weight"] == nway_router.cost_weight
     assert model._get_ls_params()["ls_model_name"] == "winroute:" + "|".join(NWAY_CHILDREN)
 
 
@@ -82,12 +82,12 @@ def test_router_from_a_saved_path(nway_router: NWayRouter, tmp_path: Path) -> No
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"models": {"gpt-9": FakeToolChatModel()}}, r"child 'gpt-9' is not a model of the N-way router 'rb-zs-200'"),
-        ({"models": {"strong": FakeToolChatModel(), "weak": FakeToolChatModel()}}, "is not a model of the N-way"),
+        ({"models": {"gpt-9": FakeToolChatModel()}}, r"child 'gpt-9' is neither a route nor a model of router 'rb-zs-200'"),
+        ({"models": {"strong": FakeToolChatModel(), "weak": FakeToolChatModel()}}, "child 'strong' is neither a route nor a model"),
         ({"models": {"mistral-7b-chat": FakeToolChatModel(), "Mistral-7B-Chat": FakeToolChatModel()}},
-         "both stand for model 'mistral-7b-chat'"),
-        ({"strong": FakeToolChatModel(), "weak": FakeToolChatModel()}, "strong= and weak= are the two children"),
-        ({}, r"needs models=\{model name: child"),
+         "both stand for the 'mistral-7b-chat' route"),
+        ({"strong": FakeToolChatModel(), "weak": FakeToolChatModel()}, "child 'strong' is neither a route nor a model of router 'rb-zs-200'"),
+        ({}, r"needs its children: strong= and weak=, or models=\{route or model name: child"),
         ({"threshold": 0.5}, "threshold is not a setting of an N-way router"),
         ({"strong_share": 0.5}, "strong_share is not a setting of an N-way router"),
         ({"cost_weight": 1.0, "budget_per_1k": 1.0}, "either cost_weight or budget_per_1k"),
@@ -98,7 +98,7 @@ def test_router_from_a_saved_path(nway_router: NWayRouter, tmp_path: Path) -> No
         ({"specs": [ModelSpec(n, cost_per_call=0.01) for n in (*NWAY_CHILDREN, NOT_A_CHILD)]},
          r"ModelSpec\(s\) for \['gpt-3.5-turbo-1106'\], which are not children"),
         ({"specs": [ModelSpec(n, cost_per_call=0.01) for n in (*NWAY_CHILDREN, "gpt-9")]},
-         "ModelSpec 'gpt-9' names no model of the N-way router"),
+         "ModelSpec 'gpt-9' names no model of router 'rb-zs-200'"),
         ({"children": {}, "models": fakes()}, "either children= or models="),
     ],
 )
@@ -112,8 +112,8 @@ def test_bad_configuration(kwargs: dict[str, Any], match: str, nway_router: NWay
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"cost_weight": 1.0}, "cost_weight is for an N-way router"),
-        ({"min_quality": 0.5, "budget_per_1k": 2.0}, "budget_per_1k, min_quality are for an N-way router"),
+        ({"cost_weight": 1.0}, "cost_weight is not a setting of a two-model router"),
+        ({"min_quality": 0.5, "budget_per_1k": 2.0}, "budget_per_1k, min_quality are not a setting of a two-model router"),
         ({"specs": [ModelSpec("gpt-4-1106-preview", cost_per_call=0.01)]}, "specs= price the children of an N-way"),
     ],
 )

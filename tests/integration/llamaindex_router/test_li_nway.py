@@ -64,7 +64,7 @@ def llm(nway_router):
 def test_construction(nway_router, tmp_path):
     children = mocks()
     llm = RouterLLM(children=children, router=nway_router)  # the aliases of models= and core=
-    assert llm.is_nway and llm.router is nway_router and llm.children == children
+    assert llm.router.kind == "nway" and llm.router is nway_router and llm.children == children
     assert "gpt-4-1106-preview=" in llm.metadata.model_name and llm.metadata.model_name.startswith("winroute:rb-zs-200(")
     assert llm.to_dict()["class_name"] == "RouterLLM" and "children" not in llm.to_json()
     nway_router.save(tmp_path / "router")
@@ -75,11 +75,11 @@ def test_construction(nway_router, tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"models": {"gpt-9": MockLLM()}}, UnknownModelError, "child 'gpt-9' is not a model of the N-way router"),
-        ({"models": {"strong": MockLLM(), "weak": MockLLM()}}, UnknownModelError, "not a model of the N-way"),
-        ({"models": {CHEAPEST: MockLLM(), "Mistral-7B-Chat": MockLLM()}}, ValueError, "both stand for model"),
-        ({"strong": MockLLM(), "weak": MockLLM()}, ValueError, "strong= and weak= are the two children"),
-        ({}, ValueError, "needs models="),
+        ({"models": {"gpt-9": MockLLM()}}, UnknownModelError, "child 'gpt-9' is neither a route nor a model of router"),
+        ({"models": {"strong": MockLLM(), "weak": MockLLM()}}, UnknownModelError, "child 'strong' is neither a route nor a model"),
+        ({"models": {CHEAPEST: MockLLM(), "Mistral-7B-Chat": MockLLM()}}, ValueError, "both stand for the 'mistral-7b-chat' route"),
+        ({"strong": MockLLM(), "weak": MockLLM()}, UnknownModelError, "child 'strong' is neither a route nor a model"),
+        ({}, ValueError, "needs its children: strong= and weak=, or models="),
         ({"threshold": 0.3}, ValueError, "threshold is not a setting of an N-way router"),
         ({"cost_weight": 1.0, "budget_per_1k": 1.0}, ValueError, "either cost_weight or budget_per_1k"),
         ({"cost_weight": -2.0}, ValueError, "cost_weight must be a finite number >= 0"),
