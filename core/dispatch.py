@@ -13,22 +13,26 @@ knows nothing of frameworks. The rules:
   a chunk is out, a failure is raised with a note saying how much had been streamed.
 
 It also maps the names a user gives a child (a route, the child's name, another name it
-answers to, or a model of the router that a child serves) to the child's route.
+answers to, or a model of the router that a child serves) to the child's route, prices the
+children by the specs given (:func:`priced`), and checks a front end's settings once
+(:func:`check_settings`).
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import math
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from .child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient, note_interrupted
+from .costs import ModelSpec, specs_by_name
 from .errors import InvalidArgumentError, UnknownModelError
-from .nway_children import fallback_order
+from .policies import NWAY, PAIRWISE, SETTING_NAMES, SETTINGS, Threshold, policy_for
 from .records import decision_record
-from .router import RouteDecision
+from .router import RouteDecision, Router
 
 logger = logging.getLogger("winroute")
 
@@ -107,11 +111,11 @@ def child_routes(router: Any, names: Iterable[str], what: str = "child", plural:
     if not out:
         raise ValueError(f"router {router.name!r} needs at least one {what} ({known})")
     scorer = getattr(router, "scorer", None)
-    try:  # the router says whether it can route among these routes only
-        if scorer is None and set(out.values()) != set(routes):
-            raise InvalidArgumentError("a child per route")
+    try:  # the router says whether it can route among these routes only (a pair needs both)
         if scorer is not None:
             scorer.candidates(list(out.values()))
+        elif getattr(router, "kind", PAIRWISE) != NWAY and set(out.values()) != set(routes):  # a duck-typed router
+            raise InvalidArgumentError("a child per route")
     except InvalidArgumentError:
         missing = [r for r in routes if r not in out.values()]
         which = "routes" if len(missing) > 1 else "route"
@@ -119,6 +123,81 @@ def child_routes(router: Any, names: Iterable[str], what: str = "child", plural:
             f"no {what} for the {', '.join(missing)} {which} of router {router.name!r} ({plural}: {', '.join(out)})"
         ) from None
     return out
+
+
+def priced(
+    router: Router,
+    children: Mapping[str, str],
+    specs: Sequence[ModelSpec] | Mapping[str, ModelSpec] | None,
+    what: str = "child",
+    plural: str = "children",
+) -> Router:
+    """``router`` pricing its models by ``specs``: one spec per child (``children``: name -> model).
+
+    Without specs, ``router`` itself (its own prices apply). Otherwise a new router from
+    :meth:`Router.with_specs`, sharing the fitted scorer. A spec may be named after the child
+    or the router's model; it must name one of the children, and every child needs one.
+    """
+    if specs is None:
+        return router
+    if router.kind != NWAY:
+        raise ValueError(f"specs= price the children of an N-way router; router {router.name!r} has two models and no prices")
+    given = specs_by_name(specs)
+    for name in given:
+        try:
+            router.resolve_route(name)
+        except UnknownModelError:
+            raise ValueError(
+                f"ModelSpec {name!r} names no model of router {router.name!r} "
+                f"(its models: {', '.join(router.models)})"
+            ) from None
+    repriced = router.with_specs(given)  # refuses two specs for one model
+    chosen = list(dict.fromkeys(router.model_for(name) for name in given))
+    missing = [name for name, model in children.items() if model not in chosen]
+    if missing:
+        raise ValueError(
+            f"no ModelSpec for {plural} {missing}: give one spec per {what}, or none to use the router's own prices"
+        )
+    extra = [model for model in chosen if model not in children.values()]
+    if extra:
+        raise ValueError(f"ModelSpec(s) for {extra}, which are not {plural} here ({plural}: {', '.join(children)})")
+    return repriced
+
+
+def check_settings(
+    router: Any, settings: Mapping[str, Any], *, models: Sequence[str] | None = None, validate: bool = True
+) -> dict[str, Any]:
+    """The settings meant for ``router``'s kind (``None`` values dropped); settings of the other kind fail.
+
+    Checked as the router checks them (:meth:`Router.policy_for`); with ``validate`` they are
+    also resolved as the router will (a budget needs the router's reference prompts): for
+    settings given at construction, so they fail early.
+    """
+    given = {k: settings.get(k) for k in SETTING_NAMES}
+    if not isinstance(router, Router):  # a duck-typed two-model router (tests' fakes)
+        policy_for(PAIRWISE, Threshold(), **given)  # settings of the other kind fail
+        if validate:
+            router.threshold_for(threshold=given["threshold"], strong_share=given["strong_share"])
+        return {k: given[k] for k in SETTINGS[PAIRWISE] if given[k] is not None}
+    if validate:
+        router.resolved_policy(None, models, **given)
+    else:
+        router.policy_for(**given)
+    return {k: given[k] for k in router.settings if given[k] is not None}
+
+
+def fallback_order(decision: RouteDecision, routes: Sequence[str]) -> list[str]:
+    """The chosen route first, then the others by the decision's utility (best first; declared order
+    where it has none, e.g. for forced or sticky decisions, or with a two-model router)."""
+    first = decision.route
+    others = [r for r in routes if r != first]
+    utilities = decision.utilities or {}
+
+    def rank(route: str) -> float:
+        value = utilities.get(route)
+        return -value if isinstance(value, float) and math.isfinite(value) else math.inf
+
+    return [first, *sorted(others, key=rank)]
 
 
 def _note(exc: BaseException, note: str) -> None:

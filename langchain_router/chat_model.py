@@ -39,8 +39,7 @@ from core import (
 from core.child_calls import EmptyAnswerError
 from core.costs import specs_by_name
 from core.default_route import DefaultRoute, decide_or_default
-from core.dispatch import Dispatcher, Served, child_routes
-from core.nway_children import check_settings, priced
+from core.dispatch import Dispatcher, Served, check_settings, child_routes, priced
 from core.policies import SETTING_NAMES
 
 from . import children as delegate

@@ -30,8 +30,7 @@ from typing_extensions import Self
 
 from core import InvalidConversationError, RouteDecision, Router, UnknownModelError, load_router
 from core.default_route import DefaultRoute, decide_or_default
-from core.dispatch import child_routes
-from core.nway_children import check_settings
+from core.dispatch import check_settings, child_routes
 from core.policies import NWAY, SETTING_NAMES
 from core.records import decision_record
 

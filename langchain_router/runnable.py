@@ -21,8 +21,7 @@ from langchain_core.runnables.router import RouterRunnable
 from pydantic import ConfigDict
 
 from core import Router, default_router, routing_input
-from core.dispatch import child_routes
-from core.nway_children import check_settings
+from core.dispatch import check_settings, child_routes
 from core.policies import SETTING_NAMES
 from core.records import decision_record
 

@@ -37,9 +37,8 @@ from llama_index.core.llms.llm import LLM, ToolSelection
 
 from core import Conversation, ModelSpec, RouteDecision, Router, load_router
 from core.default_route import DefaultRoute, decide_or_default
-from core.dispatch import Dispatcher, Served, child_routes, describe
+from core.dispatch import Dispatcher, Served, check_settings, child_routes, describe, priced
 from core.errors import UnknownModelError
-from core.nway_children import check_settings, priced
 from core.policies import SETTING_NAMES
 from core.records import decision_record
 

@@ -10,7 +10,7 @@ scored once with the ``core`` router.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 from llama_index.core.base.base_selector import BaseSelector, MultiSelection, SingleSelection
 from llama_index.core.bridge.pydantic import Field
@@ -19,9 +19,8 @@ from llama_index.core.schema import QueryBundle
 from llama_index.core.tools.types import ToolMetadata
 
 from core import RouteDecision, Router, load_router
-from core.dispatch import router_routes
-from core.nway_children import check_settings
-from core.policies import NWAY, SETTING_NAMES
+from core.dispatch import check_settings, child_routes, router_routes
+from core.policies import SETTING_NAMES
 from core.records import decision_record
 
 from .routing import adecide, decide, default_router, emit_decision, route_of
@@ -83,33 +82,19 @@ class RouterSelector(BaseSelector):
         """No prompts: the router does not use an LLM."""
 
     def choice_routes(self, choices: Sequence[ToolMetadata]) -> Dict[str, int]:
-        """Route -> index of the choice serving it (by name, else by position)."""
+        """Route -> index of the choice serving it: by name (every choice named after a route or a model
+        of the router, as many as it can choose among), else by position (one choice per route, in order)."""
         routes = router_routes(self.router)
-        nway = self.router.kind == NWAY  # an N-way router takes the named choices as its candidates
-        by_name: Dict[str, int] = {}
-        unnamed: List[str] = []
-        for i, choice in enumerate(choices):
-            route = route_of(self.router, choice.name)
-            if route is None:
-                unnamed.append(repr(choice.name) if choice.name else f"#{i}")
-                continue
-            if route in by_name:
-                raise ValueError(
-                    f"choices {choices[by_name[route]].name!r} and {choice.name!r} both stand for route {route!r}"
-                )
-            by_name[route] = i
-        if by_name and nway:
+        named = [(choice.name, i) for i, choice in enumerate(choices) if route_of(self.router, choice.name) is not None]
+        if named:
+            unnamed = [repr(c.name) if c.name else f"#{i}" for i, c in enumerate(choices) if i not in dict(named).values()]
             if unnamed:
                 raise ValueError(
-                    f"choice(s) {', '.join(unnamed)} name no model of the N-way router {self.router.name!r}; "
-                    f"name every choice after one of its models ({', '.join(routes)}) or none"
+                    f"choice(s) {', '.join(unnamed)} name no route or model of router {self.router.name!r}; "
+                    f"name every choice after one of its routes or models ({', '.join(routes)}) or none"
                 )
-            return by_name
-        if by_name:
-            missing = [r for r in routes if r not in by_name]
-            if missing:
-                raise ValueError(f"no choice is named for route(s) {', '.join(missing)}; name every choice or none")
-            return by_name
+            keyed = child_routes(self.router, [name for name, _ in named], what="choice")  # two for one route fail
+            return {route: dict(named)[name] for name, route in keyed.items()}
         if len(choices) != len(routes):
             raise ValueError(
                 f"RouterSelector needs {len(routes)} choices in the order {', '.join(routes)} "

@@ -20,8 +20,8 @@ from typing import Any
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..conversation import ASSISTANT_ROLES, routing_input
-from ..dispatch import Served, describe
-from ..nway_children import check_settings
+from ..dispatch import Served, check_settings, describe
+from ..policies import SETTING_NAMES
 from ..router import RouteDecision
 from .batching import RouteBatcher
 from .controller import Live, RoutingState, settings_for_model
@@ -34,7 +34,7 @@ from .upstreams import Upstream, usage_of
 __all__ = ["ChatHandler", "merge_settings"]
 
 _ALTERNATIVES = (("threshold", "strong_share"), ("cost_weight", "budget_per_1k"))
-SETTINGS = ("threshold", "strong_share", "cost_weight", "budget_per_1k", "min_quality")
+SETTINGS = SETTING_NAMES  # the per-call settings a request may carry (one list, core.policies)
 _NOT_FORWARDED = ("model", "messages", "stream", "winroute")
 
 

@@ -13,9 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..dispatch import Dispatcher, child_routes
+from ..dispatch import Dispatcher, check_settings, child_routes
 from ..errors import InvalidArgumentError, UnknownModelError
-from ..nway_children import check_settings
 from ..policies import NWAY
 from ..share_controller import ShareController
 from .config import Child, ServeConfig, ServeConfigError

@@ -260,7 +260,7 @@ def test_earlier_constructors_build_the_one_class() -> None:
 
 
 def test_adapters_pass_every_setting_and_every_model_without_asking_the_kind(router: Router) -> None:
-    from core.nway_children import check_settings
+    from core.dispatch import check_settings
     from core.policies import SETTING_NAMES
 
     unset = dict.fromkeys(SETTING_NAMES)  # None: not set, for either kind

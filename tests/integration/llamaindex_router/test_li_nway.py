@@ -252,7 +252,7 @@ async def test_selector_chooses_one_of_n(nway_router, routes):
 
 
 def test_selector_bad_configuration(nway_router):
-    with pytest.raises(ValueError, match="name no model of the N-way router"):
+    with pytest.raises(ValueError, match="name no route or model of router"):
         RouterSelector(nway_router).select(named(CHEAPEST, "other"), MATH)
     with pytest.raises(ValueError, match="needs 4 choices"):
         RouterSelector(nway_router).select(["a", "b", "c"], MATH)

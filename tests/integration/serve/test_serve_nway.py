@@ -35,5 +35,5 @@ def test_nway_router_behind_the_server(start, openai_server, tmp_path, nway_rout
 def test_nway_children_must_be_named_after_router_models(openai_server, tmp_path, nway_router) -> None:
     from core.serve import ServeConfigError, create_app, parse_config
 
-    with pytest.raises(ServeConfigError, match="name each child after the model"):
+    with pytest.raises(ServeConfigError, match="name each child after the route or model"):
         create_app(parse_config(config_dict(openai_server.base_url, tmp_path)), router=nway_router)
