@@ -1,7 +1,7 @@
 """winroute for LangChain: a routing chat model and a router over whole chains.
 
 - ``RouterChatModel``: a ``BaseChatModel`` that sends each call to a strong or a weak child
-  model (a two-model ``core.Router``) or to one of N children (a ``core.NWayRouter``), as
+  model (a two-model ``core.Router``) or to one of N children (an N-way ``core.Router``), as
   the winroute router decides (offline, local embeddings).
 - ``WinrouteDecisionModel``: a LangChain decision model (``classifier=`` of
   ``ModelRouterMiddleware``) answering "which route?" with a winroute router.

@@ -31,8 +31,9 @@ from typing_extensions import Self
 from core import InvalidConversationError, RouteDecision, Router, UnknownModelError, load_router
 from core.default_route import DefaultRoute, decide_or_default
 from core.dispatch import check_settings, child_routes
-from core.policies import NWAY, SETTING_NAMES
+from core.policies import SETTING_NAMES
 from core.records import decision_record
+from core.router import STRONG, WEAK
 
 from .messages import input_to_conversation, to_conversation
 
@@ -177,8 +178,11 @@ class WinrouteDecisionModel(BaseDecisionModel):
                     f"question {qid!r} is a {type(question).__name__}; WinrouteDecisionModel answers Noul "
                     "(P(strong model needed)) and Choice (which route) questions only"
                 )
-            if isinstance(question, Noul) and self.router.kind == NWAY:
-                raise ValueError(f"question {qid!r}: a Noul (P(strong needed)) needs a two-model router, not an N-way one")
+            if isinstance(question, Noul) and STRONG not in self.router.routes:
+                raise ValueError(
+                    f"question {qid!r}: a Noul (P(strong needed)) needs a two-model router (one with a 'strong' "
+                    f"route), not one choosing among {', '.join(self.router.routes)}"
+                )
         label_routes = {qid: self._label_routes(qid, q) for qid, q in questions.items() if isinstance(q, Choice)}
         cache: dict[Any, RouteDecision] = {}
         answers: dict[str, Any] = {}
@@ -196,15 +200,15 @@ class WinrouteDecisionModel(BaseDecisionModel):
         return ClassifierResponse(model=self.model, answers=answers)
 
     def _choice(self, labels: dict[str, str], decision: RouteDecision, record: dict[str, Any]) -> WinrouteChoiceAnswer:
-        nway = self.router.kind == NWAY  # utilities (N) or P(strong) (two models) become the probabilities
-        if nway:
-            probs = _softmax({route: decision.utilities.get(route, -math.inf) for route in labels.values()}, self.temperature)
-        else:
-            p = _p_strong(decision)
-            probs = {"strong": p, "weak": 1.0 - p}
-        by_label = {label: float(probs.get(route, 0.0)) for label, route in labels.items()}
         chosen = next(label for label, route in labels.items() if route == decision.route)
-        confidence = by_label[chosen] if nway else _margin(decision)
+        if decision.utilities:  # a choice among N: the candidates' utilities, through a softmax
+            probs = _softmax({route: decision.utilities.get(route, -math.inf) for route in labels.values()}, self.temperature)
+            confidence = probs[decision.route]
+        else:  # P(strong wins) for two models; a decision without a score (default, sticky) is certain
+            p = _p_strong(decision)
+            probs = {STRONG: p, WEAK: 1.0 - p} if math.isfinite(decision.score) else {decision.route: 1.0}
+            confidence = _margin(decision)
+        by_label = {label: float(probs.get(route, 0.0)) for label, route in labels.items()}
         return WinrouteChoiceAnswer(
             type="choice",
             choice=chosen,

@@ -413,3 +413,27 @@ def test_nan_free_records(llm: RouterChatModel) -> None:
         rec = record(message)
         assert all(not (isinstance(v, float) and math.isnan(v)) for v in rec.values())
         json.dumps(rec, allow_nan=False)
+
+
+# -- WinrouteDecisionModel with an N-way router ------------------------------------------------
+def test_decision_model_chooses_among_the_labelled_models(nway_router: NWayRouter) -> None:
+    from langchain_core.decisions import Choice, Noul
+    from langchain_core.messages import SystemMessage
+
+    from langchain_router import WinrouteDecisionModel
+
+    labels = {name: f"the {name} model" for name in NWAY_CHILDREN}
+    question = Choice(instructions="Which model should answer?", criteria=labels)
+    model = WinrouteDecisionModel(core=nway_router, cost_weight=5.0)
+    for prompt in PROMPTS:
+        answer = model.invoke({"state": prompt, "questions": {"route": question}}).choices["route"]
+        assert answer.choice == pick(nway_router, prompt, cost_weight=5.0)  # routed among the labels' models only
+        assert set(answer.probabilities) == set(NWAY_CHILDREN) and math.isclose(sum(answer.probabilities.values()), 1.0)
+        assert max(answer.probabilities, key=answer.probabilities.get) == answer.choice
+        assert answer.confidence == pytest.approx(answer.probabilities[answer.choice])
+    with pytest.raises(ValueError, match="a Noul .* needs a two-model router"):
+        model.invoke({"state": MATH, "questions": {"p": Noul(instructions="?")}})
+    by_default = WinrouteDecisionModel(core=nway_router, default_route=CHEAPEST).invoke(
+        {"state": [SystemMessage("only a system prompt")], "questions": {"route": question}}
+    ).choices["route"]  # a decision without a score is certain
+    assert by_default.choice == CHEAPEST and by_default.probabilities[CHEAPEST] == 1.0 and by_default.confidence == 1.0
