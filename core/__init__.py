@@ -17,7 +17,7 @@ from .errors import (
     UnknownModelError,
     WinrouteError,
 )
-from .loading import DEFAULT_ROUTER_DIR, default_router, load_router
+from .loading import DEFAULT_ROUTER_DIR, MINILM_ROUTER_DIR, default_router, load_router
 from .nway_router import NWayRouter
 from .policies import Budget, CostWeight, MinQuality, Policy, StrongShare, Threshold
 from .predictors import (
@@ -40,6 +40,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_ROUTER_DIR",
+    "MINILM_ROUTER_DIR",
     "PREDICTORS",
     "QUALITY_PREDICTORS",
     "ArtifactError",

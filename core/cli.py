@@ -222,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("route", help="route one prompt and print the decision")
     p.add_argument("text", help="the prompt to route; '-' reads it from standard input (text, or a JSON list "
                    "of role/content messages)")
-    p.add_argument("--router", help="router artifact directory (default: the bundled router)")
+    p.add_argument("--router", help="router artifact directory, or a bundled router: default (the default) or default-minilm")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--threshold", type=float, help="route strong when score >= this")
     group.add_argument("--strong-share", type=float, help="target share of calls to the strong model")
@@ -241,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calibrate", help="set the threshold for a target strong-call share on your prompts")
     p.add_argument("--strong-share", type=float, required=True)
     p.add_argument("--prompts", required=True, help="text file (one prompt a line) or JSONL")
-    p.add_argument("--router", help="router artifact directory (default: the bundled router)")
+    p.add_argument("--router", help="router artifact directory, or a bundled router: default (the default) or default-minilm")
     p.add_argument("--out", help="save the calibrated router here")
     p.set_defaults(func=cmd_calibrate)
 

@@ -15,7 +15,7 @@ __all__ = ["add_commands"]
 
 
 def _router(path: str | None) -> Any:
-    return load_router(None if path in (None, "default", "bundled") else path)
+    return load_router(path)
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -65,7 +65,7 @@ def cmd_sketch(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     """Register the adaptation subcommands on the ``winroute`` parser's subparsers."""
-    router_help = "router artifact directory, or 'default' (the bundled router; the default)"
+    router_help = "router artifact directory, or a bundled router: 'default' (the default) or 'default-minilm'"
 
     p = sub.add_parser("inspect", help="how close your prompts are to the router's training data, and how many to label")
     p.add_argument("prompts", help="text file (one prompt a line) or JSONL ('prompt' field)")

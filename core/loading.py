@@ -8,9 +8,23 @@ from pathlib import Path
 from .embeddings import Embedder
 from .router import Router
 
-__all__ = ["DEFAULT_ROUTER_DIR", "default_router", "load_router"]
+__all__ = ["BUNDLED_ROUTERS", "DEFAULT_ROUTER_DIR", "MINILM_ROUTER_DIR", "default_router", "load_router", "router_dir"]
 
 DEFAULT_ROUTER_DIR = Path(__file__).resolve().parent / "default_router"
+#: The default's recipe on the MiniLM encoder (torch): within noise of the default on unseen traffic,
+#: and the better base to adapt (its embedding tells topics apart better: docs/adaptation.md).
+MINILM_ROUTER_DIR = Path(__file__).resolve().parent / "default_router_minilm"
+#: Names of the routers shipped in the package, accepted wherever a router directory is.
+BUNDLED_ROUTERS = {"default": DEFAULT_ROUTER_DIR, "bundled": DEFAULT_ROUTER_DIR, "default-minilm": MINILM_ROUTER_DIR}
+
+
+def router_dir(path: str | Path | None) -> Path:
+    """The directory of a router: a bundled one by name (a plain string such as ``"default-minilm"``), else ``path``."""
+    if path is None:
+        return DEFAULT_ROUTER_DIR
+    if isinstance(path, str) and path in BUNDLED_ROUTERS:
+        return BUNDLED_ROUTERS[path]
+    return Path(path)
 
 
 def load_router(
@@ -20,13 +34,13 @@ def load_router(
     allow_remote: bool = False,
     expected_sha256: str | None = None,
 ) -> Router:
-    """Load a saved router, two-model or N-way; with no argument, the bundled default (MF, offline).
+    """Load a saved router, two-model or N-way; with no argument, the bundled default (static, offline).
 
-    The artifact is validated whole before use (docs/security.md). One that names a remote
+    ``path`` is a directory or a bundled router's name (``"default"``, ``"default-minilm"``). The artifact is validated whole before use (docs/security.md). One that names a remote
     embedder (OpenAI) is refused unless ``allow_remote=True`` or ``embedder`` is given;
     ``expected_sha256`` pins the artifact's manifest digest (``router.artifact_sha256``).
     """
-    directory = DEFAULT_ROUTER_DIR if path is None else Path(path)
+    directory = router_dir(path)
     return Router.load(directory, embedder=embedder, allow_remote=allow_remote, expected_sha256=expected_sha256)
 
 
