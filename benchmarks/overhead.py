@@ -246,7 +246,10 @@ def main() -> None:
                         help="also compare fp32 and int8 routing on N real RouteLLM prompts (needs WINROUTE_DATA)")
     parser.add_argument("--agreement-only", action="store_true", help="with --agreement: skip the timings")
     args = parser.parse_args()
-    args.router = [None if r in (None, "default", "bundled") else r for r in args.router]
+    from core.loading import router_dir
+
+    # bundled routers by name ("default-minilm") become their directories; the default stays None ("bundled")
+    args.router = [None if r in (None, "default", "bundled") else str(router_dir(r)) for r in args.router]
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # one thread for the Rust tokenizer too
     from threadpoolctl import threadpool_limits
 
