@@ -35,6 +35,7 @@ test-unit: setup
 lint: setup
 	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/ruff check core
+	$(BIN)/ruff format --check core langchain_router llamaindex_router
 	$(BIN)/mypy
 
 bench: setup

@@ -75,7 +75,6 @@ class PredictorFile(_Strict):
     tensors_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
-
 class QualityPredictorFile(_Strict):
     """``predictor.json`` of an N-way router's quality predictor (one regressor per model)."""
 
@@ -84,7 +83,6 @@ class QualityPredictorFile(_Strict):
     models: ModelNames
     shared: dict[str, str] = Field(default_factory=dict)
     tensors_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-
 
 
 class ManifestFile(_Strict):

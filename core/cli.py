@@ -62,7 +62,7 @@ def _conversation_arg(text: str, stdin: Any = None) -> Any:
             return data  # text that happens to start with "[" is still a prompt
         if isinstance(messages, list) and all(isinstance(m, dict) for m in messages):
             return messages
-        raise ValueError("standard input is a JSON list, but not of {\"role\": ..., \"content\": ...} messages")
+        raise ValueError('standard input is a JSON list, but not of {"role": ..., "content": ...} messages')
     return data
 
 
@@ -80,11 +80,16 @@ def cmd_route(args: argparse.Namespace) -> int:
         print(f"{'model':<{width}}  quality  cost (USD)  utility")
         for m in decision.qualities:
             mark = " <" if m == decision.model else ""
-            print(f"{m:<{width}}  {decision.qualities[m]:7.3f}  {decision.costs[m]:10.6f}  {decision.utilities[m]:7.4f}{mark}")
+            print(
+                f"{m:<{width}}  {decision.qualities[m]:7.3f}  {decision.costs[m]:10.6f}  {decision.utilities[m]:7.4f}{mark}"
+            )
     else:
         print(f"model:     {decision.model} ({decision.route})")
-        meaning = ("how much the prompt needs the stronger model (difficulty + length)"
-                   if router.predictor.models_ == list(DIFFICULTY_PAIR) else f"P[{router.strong} beats {router.weak}]")
+        meaning = (
+            "how much the prompt needs the stronger model (difficulty + length)"
+            if router.predictor.models_ == list(DIFFICULTY_PAIR)
+            else f"P[{router.strong} beats {router.weak}]"
+        )
         print(f"score:     {decision.score:.4f}  ({meaning})")
         print(f"threshold: {decision.threshold:.4f}")
         print(f"reason:    {decision.reason}")
@@ -116,8 +121,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def _evaluate_loso(args: argparse.Namespace) -> int:
     """The generalization yardstick: every recipe trained without each source, scored on it."""
     recipes = args.recipes or [str(default_config_path())]
-    report = run_loso(recipes, sources=args.sources, data_dir=args.data_dir, cache_dir=args.cache_dir,
-                      seeds=args.seeds, max_items=args.max_items, seed=args.seed)
+    report = run_loso(
+        recipes,
+        sources=args.sources,
+        data_dir=args.data_dir,
+        cache_dir=args.cache_dir,
+        seeds=args.seeds,
+        max_items=args.max_items,
+        seed=args.seed,
+    )
     print(report.table())
     if args.out:
         for path in write_loso_report(report, args.out, plot=not args.no_plot):
@@ -130,9 +142,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if nway:  # N-way (PROCEED): single models, oracle, random and quality routers on the cost-quality plane
         if len(nway) != len(args.benchmark):
             raise ValueError("evaluate the N-way benchmarks (routerbench-zs, llmrouter) in a command of their own")
-        run_nway(nway, routers=list(args.routers or []) + ([args.router] if args.router else []) or None,
-                 data_dir=args.data_dir, cache_dir=args.cache_dir, config=args.config, max_items=args.max_items,
-                 max_train=getattr(args, "max_train_items", None), seed=args.seed, out=args.out, plot=not args.no_plot)
+        run_nway(
+            nway,
+            routers=list(args.routers or []) + ([args.router] if args.router else []) or None,
+            data_dir=args.data_dir,
+            cache_dir=args.cache_dir,
+            config=args.config,
+            max_items=args.max_items,
+            max_train=getattr(args, "max_train_items", None),
+            seed=args.seed,
+            out=args.out,
+            plot=not args.no_plot,
+        )
         return 0
     if args.protocol == "leave-one-source-out":
         return _evaluate_loso(args)
@@ -172,12 +193,16 @@ def cmd_label(args: argparse.Namespace) -> int:
 
     jsonl = Path(args.prompts).suffix.lower() == ".jsonl"
     if args.golden and not jsonl:
-        raise LabelingError(f"--golden needs a JSONL prompt file whose records hold 'prompt' and 'answer'; got {args.prompts}")
+        raise LabelingError(
+            f"--golden needs a JSONL prompt file whose records hold 'prompt' and 'answer'; got {args.prompts}"
+        )
     if args.judge and args.grader:
         raise LabelingError("--grader applies to --golden only")
     items = read_prompt_items(args.prompts) if jsonl else [PromptItem(text) for text in read_prompts(args.prompts)]
     prices = dict(parse_price_spec(spec) for spec in args.price or [])
-    endpoint = ChatEndpoint(args.base_url, args.api_key, retry=RetryPolicy(max_retries=args.retries), timeout=args.timeout)
+    endpoint = ChatEndpoint(
+        args.base_url, args.api_key, retry=RetryPolicy(max_retries=args.retries), timeout=args.timeout
+    )
     cache_path = Path(args.cache or f"{args.out}.cache.jsonl")
     cache = ResponseCache(cache_path)
     if len(cache):
@@ -220,9 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("route", help="route one prompt and print the decision")
-    p.add_argument("text", help="the prompt to route; '-' reads it from standard input (text, or a JSON list "
-                   "of role/content messages)")
-    p.add_argument("--router", help="router artifact directory, or a bundled router: default (the default) or default-minilm")
+    p.add_argument(
+        "text",
+        help="the prompt to route; '-' reads it from standard input (text, or a JSON list of role/content messages)",
+    )
+    p.add_argument(
+        "--router", help="router artifact directory, or a bundled router: default (the default) or default-minilm"
+    )
     group = p.add_mutually_exclusive_group()
     group.add_argument("--threshold", type=float, help="route strong when score >= this")
     group.add_argument("--strong-share", type=float, help="target share of calls to the strong model")
@@ -232,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the decision as JSON")
     p.set_defaults(func=cmd_route)
 
-    p = sub.add_parser("train", help="train a router from a TOML config (two-model, or N-way with kind = \"nway\")")
+    p = sub.add_parser("train", help='train a router from a TOML config (two-model, or N-way with kind = "nway")')
     p.add_argument("config", help="TOML recipe (see configs/default.toml, configs/routerbench_zs.toml)")
     p.add_argument("--data-dir", help="shared data directory (default: $WINROUTE_DATA)")
     p.add_argument("--out", help="output directory (default: the config's 'out')")
@@ -241,7 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calibrate", help="set the threshold for a target strong-call share on your prompts")
     p.add_argument("--strong-share", type=float, required=True)
     p.add_argument("--prompts", required=True, help="text file (one prompt a line) or JSONL")
-    p.add_argument("--router", help="router artifact directory, or a bundled router: default (the default) or default-minilm")
+    p.add_argument(
+        "--router", help="router artifact directory, or a bundled router: default (the default) or default-minilm"
+    )
     p.add_argument("--out", help="save the calibrated router here")
     p.set_defaults(func=cmd_calibrate)
 
@@ -252,27 +283,43 @@ def build_parser() -> argparse.ArgumentParser:
         "and oracle baselines; prints a table, writes JSON/CSV/PNG with --out.",
     )
     p.add_argument(
-        "--benchmark", nargs="+", default=["gsm8k", "mmlu"], metavar="NAME_OR_PATH",
+        "--benchmark",
+        nargs="+",
+        default=["gsm8k", "mmlu"],
+        metavar="NAME_OR_PATH",
         help="gsm8k, mmlu, mt-bench (FastChat layout in --data-dir), or a JSONL/CSV of prompt x model "
         "outcomes, or a FastChat question.jsonl folder (default: gsm8k mmlu); or the N-way benchmarks "
         "routerbench-zs and llmrouter (train on their train split, test on test; --routers knn_quality, "
         "mlp_quality, 'kind:name=value,...' or saved N-way router directories; default: both predictors)",
     )
     p.add_argument(
-        "--routers", nargs="+", metavar="ROUTER",
+        "--routers",
+        nargs="+",
+        metavar="ROUTER",
         help="saved router directories, 'default' (the bundled router) or predictors trained on the fly "
         "from --config's data: random, sw_ranking, mf, bert, causal_llm (default: default)",
     )
     p.add_argument("--router", help="one saved router directory (same as --routers DIR)")
-    p.add_argument("--protocol", choices=["out-of-domain", "in-domain", "both", "leave-one-source-out"],
-                   default="out-of-domain",
-                   help="out-of-domain: train on the training sources only; in-domain: add <= --max-labels "
-                   "benchmark labels with k-fold cross-fitting; leave-one-source-out: train each --recipes "
-                   "recipe without each labelled source and score it there (default: out-of-domain)")
-    p.add_argument("--recipes", nargs="+", metavar="TOML",
-                   help="leave-one-source-out: recipe files to compare (default: configs/default.toml)")
-    p.add_argument("--sources", nargs="+", metavar="NAME",
-                   help="leave-one-source-out: held-out sources to score (default: all of them)")
+    p.add_argument(
+        "--protocol",
+        choices=["out-of-domain", "in-domain", "both", "leave-one-source-out"],
+        default="out-of-domain",
+        help="out-of-domain: train on the training sources only; in-domain: add <= --max-labels "
+        "benchmark labels with k-fold cross-fitting; leave-one-source-out: train each --recipes "
+        "recipe without each labelled source and score it there (default: out-of-domain)",
+    )
+    p.add_argument(
+        "--recipes",
+        nargs="+",
+        metavar="TOML",
+        help="leave-one-source-out: recipe files to compare (default: configs/default.toml)",
+    )
+    p.add_argument(
+        "--sources",
+        nargs="+",
+        metavar="NAME",
+        help="leave-one-source-out: held-out sources to score (default: all of them)",
+    )
     p.add_argument("--data-dir", help="shared data directory, or the MT-Bench folder (default: $WINROUTE_DATA)")
     p.add_argument("--train-data-dir", help="where the training sources are, if not in --data-dir ($WINROUTE_DATA)")
     p.add_argument("--config", help="recipe for routers trained on the fly (default: configs/default.toml)")
@@ -282,15 +329,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=5, help="in-domain cross-fitting folds (default: 5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the folds, label draws and --max-items (default: 0)")
     p.add_argument("--max-labels", type=int, default=1500, help="in-domain labels per fold, at most 1500 (default)")
-    p.add_argument("--in-domain-weight", type=parse_in_domain_weight, default="balanced",
-                   help="weight of each in-domain battle: a number, or 'balanced' (default): the labels together "
-                   "weigh as much as the whole training set")
+    p.add_argument(
+        "--in-domain-weight",
+        type=parse_in_domain_weight,
+        default="balanced",
+        help="weight of each in-domain battle: a number, or 'balanced' (default): the labels together "
+        "weigh as much as the whole training set",
+    )
     p.add_argument("--max-items", type=int, help="evaluate a seeded subsample of this many items (quick runs)")
-    p.add_argument("--max-train-items", type=int, metavar="N",
-                   help="N-way benchmarks: train on a seeded subsample of N train prompts (quick runs)")
+    p.add_argument(
+        "--max-train-items",
+        type=int,
+        metavar="N",
+        help="N-way benchmarks: train on a seeded subsample of N train prompts (quick runs)",
+    )
     p.add_argument("--seeds", type=int, default=100, help="random-router seeds (default: 100)")
-    p.add_argument("--similarity", action=argparse.BooleanOptionalAction, default=None,
-                   help="benchmark-dataset similarity (default: when training data is loaded anyway)")
+    p.add_argument(
+        "--similarity",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="benchmark-dataset similarity (default: when training data is loaded anyway)",
+    )
     p.add_argument("--cache-dir", help="embedding cache (default: $WINROUTE_CACHE or ~/.cache/winroute)")
     p.add_argument("--out", help="write <benchmark>.json, *_metrics.csv, *_points.csv and a PNG plot here")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG plots")
@@ -310,20 +369,30 @@ def build_parser() -> argparse.ArgumentParser:
     how = p.add_mutually_exclusive_group(required=True)
     how.add_argument("--judge", metavar="MODEL", help="judge model for pairwise verdicts (RouteLLM / MT-Bench style)")
     how.add_argument("--golden", action="store_true", help="score both answers against the prompts' 'answer' field")
-    p.add_argument("--grader", choices=["exact", "number"],
-                   help="--golden: 'exact' match after normalisation (default) or 'number': the last number (math)")
+    p.add_argument(
+        "--grader",
+        choices=["exact", "number"],
+        help="--golden: 'exact' match after normalisation (default) or 'number': the last number (math)",
+    )
     p.add_argument("--out", required=True, help="output JSONL: comparisons (--judge) or per-model outcomes (--golden)")
     p.add_argument("--base-url", help="OpenAI-compatible API base URL (default: $OPENAI_BASE_URL, else the OpenAI API)")
     p.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY; any placeholder for a server needing none)")
     p.add_argument("--cache", help="reply cache, JSONL (default: OUT.cache.jsonl)")
     p.add_argument("--max-prompts", type=int, metavar="N", help="label only the first N prompts")
-    p.add_argument("--price", action="append", metavar="MODEL=IN,OUT",
-                   help="USD per 1M input and output tokens, repeatable (default: the price catalog in "
-                   "$WINROUTE_DATA/prices; otherwise the cost is shown as unknown)")
+    p.add_argument(
+        "--price",
+        action="append",
+        metavar="MODEL=IN,OUT",
+        help="USD per 1M input and output tokens, repeatable (default: the price catalog in "
+        "$WINROUTE_DATA/prices; otherwise the cost is shown as unknown)",
+    )
     p.add_argument("--max-tokens", type=int, metavar="N", help="cap on each answer's length in tokens")
-    p.add_argument("--retries", type=int, default=5,
-                   help="retries per request on rate limits, 5xx and connection errors, with exponential "
-                   "backoff (default: 5)")
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=5,
+        help="retries per request on rate limits, 5xx and connection errors, with exponential backoff (default: 5)",
+    )
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per request (default: 120)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_label)

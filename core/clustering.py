@@ -25,9 +25,7 @@ def assign(x: np.ndarray, centroids: np.ndarray, block: int = 4096) -> tuple[np.
     return labels, best
 
 
-def spherical_kmeans(
-    x: np.ndarray, k: int, *, seed: int = 0, iterations: int = 10
-) -> tuple[np.ndarray, np.ndarray]:
+def spherical_kmeans(x: np.ndarray, k: int, *, seed: int = 0, iterations: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Cluster unit vectors by cosine similarity: returns (unit centroids ``(k, d)``, label per row).
 
     Initial centroids are ``k`` rows picked by seeded k-means++ (each next one drawn with

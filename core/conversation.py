@@ -120,8 +120,7 @@ def _sticky_route(conversation: Sequence[Message], last_user_index: int) -> str 
     """The route recorded on the assistant message that opened the current tool-call turn."""
     tail = conversation[last_user_index + 1 :]
     in_tool_turn = any(
-        str(m["role"]).lower() in TOOL_ROLES
-        or (str(m["role"]).lower() in ASSISTANT_ROLES and m.get("tool_calls"))
+        str(m["role"]).lower() in TOOL_ROLES or (str(m["role"]).lower() in ASSISTANT_ROLES and m.get("tool_calls"))
         for m in tail
     )
     if not in_tool_turn:

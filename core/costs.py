@@ -147,11 +147,16 @@ def specs_from_prices(
 
     Names are matched through the model-name crosswalk; a model without both prices is an error.
     """
-    table = {canonical_model(k): (v.input_price, v.output_price) if hasattr(v, "input_price") else tuple(v) for k, v in prices.items()}
+    table = {
+        canonical_model(k): (v.input_price, v.output_price) if hasattr(v, "input_price") else tuple(v)
+        for k, v in prices.items()
+    }
     out = []
     for m in models:
         price = table.get(canonical_model(m))
         if price is None or price[0] is None or price[1] is None:
-            raise ValueError(f"no input and output price for model {m!r}; priced: {', '.join(sorted(k for k, v in table.items() if None not in v))}")
+            raise ValueError(
+                f"no input and output price for model {m!r}; priced: {', '.join(sorted(k for k, v in table.items() if None not in v))}"
+            )
         out.append(ModelSpec(m, input_price=price[0], output_price=price[1], output_tokens=output_tokens))
     return out

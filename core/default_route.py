@@ -43,7 +43,9 @@ def has_user_text(conversation: Any) -> bool | None:
     return found
 
 
-def decide_or_default(router: Any, conversation: Any, settings: Mapping[str, Any], default: DefaultRoute) -> RouteDecision:
+def decide_or_default(
+    router: Any, conversation: Any, settings: Mapping[str, Any], default: DefaultRoute
+) -> RouteDecision:
     """``router.route(conversation, **settings)``, or the default route when there is nothing to score."""
     if default.route is not None and has_user_text(conversation) is False:
         return RouteDecision(

@@ -25,6 +25,7 @@ import logging
 import math
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from .child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout, is_transient, note_interrupted
@@ -94,7 +95,11 @@ def child_routes(router: Any, names: Iterable[str], what: str = "child", plural:
     """
     plural = plural or ("children" if what == "child" else f"{what}s")
     routes, models = router_routes(router), list(router.models)
-    known = f"models: {', '.join(models)}" if routes == models else f"routes: {', '.join(routes)}; models: {', '.join(models)}"
+    known = (
+        f"models: {', '.join(models)}"
+        if routes == models
+        else f"routes: {', '.join(routes)}; models: {', '.join(models)}"
+    )
     out: dict[str, str] = {}
     for name in names:
         try:
@@ -141,15 +146,16 @@ def priced(
     if specs is None:
         return router
     if router.kind != NWAY:
-        raise ValueError(f"specs= price the children of an N-way router; router {router.name!r} has two models and no prices")
+        raise ValueError(
+            f"specs= price the children of an N-way router; router {router.name!r} has two models and no prices"
+        )
     given = specs_by_name(specs)
     for name in given:
         try:
             router.resolve_route(name)
         except UnknownModelError:
             raise ValueError(
-                f"ModelSpec {name!r} names no model of router {router.name!r} "
-                f"(its models: {', '.join(router.models)})"
+                f"ModelSpec {name!r} names no model of router {router.name!r} (its models: {', '.join(router.models)})"
             ) from None
     repriced = router.with_specs(given)  # refuses two specs for one model
     chosen = list(dict.fromkeys(router.model_for(name) for name in given))
@@ -262,7 +268,9 @@ class Dispatcher:
     # -- names ---------------------------------------------------------------------------------
     def listing(self) -> str:
         """The children for messages: ``"strong='a', weak='b'"``; routes named after their child: ``"'a', 'b'"``."""
-        return ", ".join(repr(label) if route == label else f"{route}={label!r}" for route, label in self.labels.items())
+        return ", ".join(
+            repr(label) if route == label else f"{route}={label!r}" for route, label in self.labels.items()
+        )
 
     def resolve(self, name: str, router: RouteResolver | None = None) -> str:
         """The route of the child ``name`` stands for.
@@ -363,7 +371,7 @@ class Dispatcher:
         candidates, failures = self.candidates(decision), list[Failure]()
         for route in candidates:
             try:
-                value = call_with_timeout(lambda: call(route), self.timeout, self.who(route))  # noqa: B023
+                value = call_with_timeout(partial(call, route), self.timeout, self.who(route))
             except Exception as exc:  # noqa: BLE001 - a child's failure may fall back
                 self._failed(candidates, failures, route, exc)
                 continue
@@ -393,7 +401,7 @@ class Dispatcher:
         candidates, failures = self.candidates(decision), list[Failure]()
         for route in candidates:
             try:
-                stream, first = call_with_timeout(lambda: self._first(start(route), route), self.timeout, self.who(route))  # noqa: B023
+                stream, first = call_with_timeout(partial(self._open, start, route), self.timeout, self.who(route))
             except Exception as exc:  # noqa: BLE001 - nothing delivered yet: may fall back
                 self._failed(candidates, failures, route, exc)
                 continue
@@ -407,12 +415,17 @@ class Dispatcher:
         candidates, failures = self.candidates(decision), list[Failure]()
         for route in candidates:
             try:
-                stream, first = await acall_with_timeout(self._afirst(start(route), route), self.timeout, self.who(route))
+                stream, first = await acall_with_timeout(
+                    self._afirst(start(route), route), self.timeout, self.who(route)
+                )
             except Exception as exc:  # noqa: BLE001
                 self._failed(candidates, failures, route, exc)
                 continue
             return Served(self._arelay(route, first, stream), route, tuple(failures))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _open(self, start: Callable[[str], Iterable[T]], route: str) -> tuple[Iterator[T], T]:
+        return self._first(start(route), route)
 
     def _first(self, stream: Iterable[T], route: str) -> tuple[Iterator[T], T]:
         iterator = iter(stream)
@@ -420,7 +433,9 @@ class Dispatcher:
             return iterator, first
         raise EmptyAnswerError(f"{self.who(route)}: its stream ended without a chunk")
 
-    async def _afirst(self, started: AsyncIterable[T] | Awaitable[AsyncIterable[T]], route: str) -> tuple[AsyncIterator[T], T]:
+    async def _afirst(
+        self, started: AsyncIterable[T] | Awaitable[AsyncIterable[T]], route: str
+    ) -> tuple[AsyncIterator[T], T]:
         stream = await started if inspect.isawaitable(started) else started
         iterator = stream.__aiter__()
         try:

@@ -60,7 +60,9 @@ class NWayRouter(metaclass=_NWayRouterType):
         reference = None
         if reference_qualities is not None and reference_tokens is not None:
             reference = Reference(reference_qualities, reference_tokens)
-        return Router(scorer, policy, reference=reference, last_k_user_turns=last_k_user_turns, name=name, metadata=metadata)
+        return Router(
+            scorer, policy, reference=reference, last_k_user_turns=last_k_user_turns, name=name, metadata=metadata
+        )
 
     @staticmethod
     def load(directory: str | Path, **options: Any) -> Router:

@@ -27,7 +27,9 @@ from .scorers import QualityScorer, Reference
 NWAY_SOURCES = ("routerbench_zs", "llmrouter")
 
 
-def outcome_matrix(outcomes: Iterable[Outcome], models: Sequence[str] | None = None) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+def outcome_matrix(
+    outcomes: Iterable[Outcome], models: Sequence[str] | None = None
+) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
     """Unique prompts, models, and their mean score and cost matrices (NaN where not run).
 
     ``models`` keeps only those models, in that order (each must have outcomes).
@@ -105,9 +107,13 @@ def train_nway_router(
     specs = specs_by_name(specs)
     missing = [m for m in specs if m not in data.models]
     if missing:
-        raise ValueError(f"declared model(s) {missing} have no outcomes; models with outcomes: {', '.join(data.models)}")
+        raise ValueError(
+            f"declared model(s) {missing} have no outcomes; models with outcomes: {', '.join(data.models)}"
+        )
     columns = [data.models.index(m) for m in specs]
-    data = OutcomeData(data.queries, list(specs), data.scores[:, columns], None if data.costs is None else data.costs[:, columns])
+    data = OutcomeData(
+        data.queries, list(specs), data.scores[:, columns], None if data.costs is None else data.costs[:, columns]
+    )
     est = make_quality_predictor(predictor, predictor_params) if isinstance(predictor, str) else predictor
     started = time.perf_counter()
     est.fit(data)
@@ -116,8 +122,16 @@ def train_nway_router(
     texts = list(data.queries.texts or [])
     reference = Reference(est.predict(data.queries, list(specs)), estimate_tokens(texts, embedder)) if texts else None
     router = Router(
-        QualityScorer(est, specs, embedder), CostWeight(cost_weight), reference=reference, name=name,
-        metadata={**dict(metadata or {}), "n_prompts": len(data), "n_models": len(specs), "fit_seconds": round(seconds, 1)},
+        QualityScorer(est, specs, embedder),
+        CostWeight(cost_weight),
+        reference=reference,
+        name=name,
+        metadata={
+            **dict(metadata or {}),
+            "n_prompts": len(data),
+            "n_models": len(specs),
+            "fit_seconds": round(seconds, 1),
+        },
     )
     return router
 
@@ -149,7 +163,7 @@ def load_nway_recipe(path: str | Path) -> NWayRecipe:
 
     file, raw = read_recipe(path)
     if raw.get("kind") != "nway":
-        raise ValueError(f"{file}: not an N-way recipe (expected kind = \"nway\")")
+        raise ValueError(f'{file}: not an N-way recipe (expected kind = "nway")')
     for key in ("name", "source"):
         if key not in raw:
             raise ValueError(f"{file}: missing required key {key!r}")
@@ -159,7 +173,7 @@ def load_nway_recipe(path: str | Path) -> NWayRecipe:
         raise ValueError(f"{file}: split must be 'train' or 'test'")
     overrides = raw.get("model", {})
     if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
-        raise ValueError(f"{file}: [model.\"<name>\"] tables must hold spec fields")
+        raise ValueError(f'{file}: [model."<name>"] tables must hold spec fields')
     return NWayRecipe(
         name=str(raw["name"]),
         source=str(raw["source"]),
@@ -178,7 +192,9 @@ def load_nway_recipe(path: str | Path) -> NWayRecipe:
     )
 
 
-def load_nway_source(source: str, split: str, data_dir: str | Path | None = None) -> tuple[list[Outcome], dict[str, tuple[float, float]] | None]:
+def load_nway_source(
+    source: str, split: str, data_dir: str | Path | None = None
+) -> tuple[list[Outcome], dict[str, tuple[float, float]] | None]:
     """Outcomes of one N-way source split, and token prices where the source has them (LLMRouter)."""
     from .data import load_llmrouter, load_llmrouter_prices, load_routerbench, resolve_data_dir
 
@@ -191,7 +207,10 @@ def load_nway_source(source: str, split: str, data_dir: str | Path | None = None
 
 
 def recipe_specs(
-    recipe: NWayRecipe, models: Sequence[str], costs: np.ndarray | None, prices: Mapping[str, tuple[float, float]] | None
+    recipe: NWayRecipe,
+    models: Sequence[str],
+    costs: np.ndarray | None,
+    prices: Mapping[str, tuple[float, float]] | None,
 ) -> list[ModelSpec]:
     """Each model's spec: measured mean cost per call where the data has costs, else token prices;
     fields in the recipe's ``[model."<name>"]`` tables override."""
@@ -218,15 +237,29 @@ def run_nway_recipe(recipe: NWayRecipe, *, data_dir: str | Path | None = None, o
     known = {o.model for o in outcomes}
     unknown = sorted({canonical_model(m) for m in [*recipe.models, *recipe.model_overrides]} - known)
     if unknown:
-        raise ValueError(f"{recipe.path}: unknown model(s) {unknown} for source {recipe.source!r}; it has: {', '.join(sorted(known))}")
+        raise ValueError(
+            f"{recipe.path}: unknown model(s) {unknown} for source {recipe.source!r}; it has: {', '.join(sorted(known))}"
+        )
     models = [canonical_model(m) for m in recipe.models] or None
     data = outcome_data(outcomes, embedder, models)
     specs = recipe_specs(recipe, data.models, data.costs, prices)
     router = train_nway_router(
-        data, specs, predictor=recipe.predictor, predictor_params=recipe.predictor_params, embedder=embedder,
-        cost_weight=recipe.cost_weight, name=recipe.name,
-        metadata={"recipe": {"config": recipe.path, "source": recipe.source, "split": recipe.split,
-                             "predictor": recipe.predictor, "predictor_params": recipe.predictor_params}},
+        data,
+        specs,
+        predictor=recipe.predictor,
+        predictor_params=recipe.predictor_params,
+        embedder=embedder,
+        cost_weight=recipe.cost_weight,
+        name=recipe.name,
+        metadata={
+            "recipe": {
+                "config": recipe.path,
+                "source": recipe.source,
+                "split": recipe.split,
+                "predictor": recipe.predictor,
+                "predictor_params": recipe.predictor_params,
+            }
+        },
     )
     router.save(out or recipe.out)
     return router

@@ -57,7 +57,9 @@ def utilities(qualities: np.ndarray, costs: np.ndarray, cost_weight: float, qual
     return quality_weight * np.asarray(qualities) - check_cost_weight(cost_weight) * np.asarray(costs)
 
 
-def choose_by_utility(qualities: np.ndarray, costs: np.ndarray, cost_weight: float, allowed: np.ndarray | None = None) -> np.ndarray:
+def choose_by_utility(
+    qualities: np.ndarray, costs: np.ndarray, cost_weight: float, allowed: np.ndarray | None = None
+) -> np.ndarray:
     """Index of the model with the highest utility per prompt; ties go to the cheaper model.
 
     With two models this is the binary threshold rule: strong iff
@@ -71,7 +73,9 @@ def choose_by_utility(qualities: np.ndarray, costs: np.ndarray, cost_weight: flo
     return np.where(tied, np.asarray(costs), np.inf).argmin(axis=1)
 
 
-def choose_cheapest_reaching(qualities: np.ndarray, costs: np.ndarray, min_quality: float, allowed: np.ndarray | None = None) -> np.ndarray:
+def choose_cheapest_reaching(
+    qualities: np.ndarray, costs: np.ndarray, min_quality: float, allowed: np.ndarray | None = None
+) -> np.ndarray:
     """The cheapest model predicted to reach ``min_quality``; where none does, the best predicted one
     (the cheapest among equals)."""
     q = np.asarray(qualities)
@@ -261,7 +265,9 @@ class Budget(Policy):
 
     def resolved(self, reference: tuple[np.ndarray, np.ndarray] | None) -> CostWeight:
         if reference is None:
-            raise InvalidArgumentError("this router has no reference prompts; call calibrate(prompts, budget_per_1k=...) first")
+            raise InvalidArgumentError(
+                "this router has no reference prompts; call calibrate(prompts, budget_per_1k=...) first"
+            )
         return CostWeight(cost_weight_for_budget(reference[0], reference[1], self.budget_per_1k / 1000.0))
 
 
@@ -298,7 +304,8 @@ class MinQuality(Policy):
         index = choose_cheapest_reaching(q, costs, m, allowed)
         best = q[np.arange(len(q)), index]
         reasons = [
-            f"cheapest model predicted to reach quality {m:.2f} ({v:.3f})" if v >= m
+            f"cheapest model predicted to reach quality {m:.2f} ({v:.3f})"
+            if v >= m
             else f"no model is predicted to reach quality {m:.2f}: the best predicted one"
             for v in best
         ]
@@ -322,8 +329,11 @@ def policy_for(
     value are an :class:`~core.errors.InvalidArgumentError` naming them.
     """
     given = {
-        "threshold": threshold, "strong_share": strong_share, "cost_weight": cost_weight,
-        "budget_per_1k": budget_per_1k, "min_quality": min_quality,
+        "threshold": threshold,
+        "strong_share": strong_share,
+        "cost_weight": cost_weight,
+        "budget_per_1k": budget_per_1k,
+        "min_quality": min_quality,
     }
     own = SETTINGS[kind]
     wrong = [k for k, v in given.items() if v is not None and k not in own]

@@ -24,7 +24,13 @@ def read_prompts(path: str) -> list[str]:
                 item = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{file}:{lineno}: not valid JSON: {exc}") from exc
-            text = item if isinstance(item, str) else item.get("prompt", item.get("text")) if isinstance(item, dict) else None
+            text = (
+                item
+                if isinstance(item, str)
+                else item.get("prompt", item.get("text"))
+                if isinstance(item, dict)
+                else None
+            )
             if not isinstance(text, str):
                 raise ValueError(f"{file}:{lineno}: expected a string or an object with a 'prompt' field")
             prompts.append(text)

@@ -85,7 +85,9 @@ class PromptSketch:
         try:
             return cls.from_tensors(tensors)
         except (KeyError, ValueError) as exc:
-            raise MissingSketchError(f"router {getattr(router, 'name', '?')!r} has an unusable prompt sketch: {exc}") from exc
+            raise MissingSketchError(
+                f"router {getattr(router, 'name', '?')!r} has an unusable prompt sketch: {exc}"
+            ) from exc
 
 
 def build_sketch(embeddings: np.ndarray, *, k: int = DEFAULT_SKETCH_SIZE, seed: int = 0) -> PromptSketch:

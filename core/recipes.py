@@ -208,7 +208,9 @@ def recipe_battles(
     if not eval_prompts:
         return comparisons, None
     checker = embedder if getattr(embedder, "model_id", None) == DECONTAMINATION_EMBEDDER else _checker()
-    kept, report = decontaminate(comparisons, eval_prompts, embed=checker.embed, threshold=config.decontaminate_threshold)
+    kept, report = decontaminate(
+        comparisons, eval_prompts, embed=checker.embed, threshold=config.decontaminate_threshold
+    )
     return list(kept), report
 
 

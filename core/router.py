@@ -108,9 +108,13 @@ class Router:
         if isinstance(scorer, Predictor):  # the two-model form of earlier versions
             scorer, policy, reference = pairwise_parts(scorer, policy, reference=reference, **pairwise)  # type: ignore[arg-type]
         elif pairwise:
-            raise InvalidArgumentError(f"unexpected argument(s) {sorted(pairwise)}: they build a Router from a Predictor")
+            raise InvalidArgumentError(
+                f"unexpected argument(s) {sorted(pairwise)}: they build a Router from a Predictor"
+            )
         if not isinstance(scorer, Scorer):
-            raise InvalidArgumentError(f"scorer must be a core.scorers.Scorer or a Predictor, got {type(scorer).__name__}")
+            raise InvalidArgumentError(
+                f"scorer must be a core.scorers.Scorer or a Predictor, got {type(scorer).__name__}"
+            )
         self.scorer: Scorer = scorer
         self.policy = DEFAULT_POLICIES[scorer.kind] if policy is None else policy  # type: ignore[assignment]
         self.reference = reference
@@ -209,7 +213,9 @@ class Router:
             raise InvalidArgumentError(f"a {self.kind} router cannot apply the policy {policy!r:.80}")
         return policy
 
-    def resolved_policy(self, policy: Policy | None = None, routes: Sequence[str] | None = None, **settings: Any) -> Policy:
+    def resolved_policy(
+        self, policy: Policy | None = None, routes: Sequence[str] | None = None, **settings: Any
+    ) -> Policy:
         """:meth:`policy_for`, resolved against the reference prompts (a strong share to a threshold, a budget
         to a cost weight) for the candidate ``routes``."""
         chosen = self.policy_for(policy, **settings)
@@ -252,8 +258,10 @@ class Router:
             reason = choice.reasons[j]
             if not table.fits[j].all():
                 skipped = [n for n, ok in zip(table.routes, table.fits[j]) if not ok]
-                reason += f"; skipped for their context window: {', '.join(skipped)}" if table.fits[j].any() else (
-                    "; the prompt fits no model's context window"
+                reason += (
+                    f"; skipped for their context window: {', '.join(skipped)}"
+                    if table.fits[j].any()
+                    else ("; the prompt fits no model's context window")
                 )
             if cut[j]:
                 reason += "; prompt truncated to the encoder's window"
@@ -262,14 +270,27 @@ class Router:
             reason += "".join(f"; {note}" for note in inputs[i].notes)
             utilities = {} if choice.utilities is None else dict(zip(table.routes, map(float, choice.utilities[j])))
             decisions[i] = RouteDecision(
-                self.model_for(route), route, float(choice.score[j]), chosen.cutoff, reason,
-                bool(cut[j] or inputs[i].capped), self.name, **self.scorer.report(table, j), utilities=utilities,
+                self.model_for(route),
+                route,
+                float(choice.score[j]),
+                chosen.cutoff,
+                reason,
+                bool(cut[j] or inputs[i].capped),
+                self.name,
+                **self.scorer.report(table, j),
+                utilities=utilities,
             )
         for i, inp in enumerate(inputs):
             if inp.sticky_route is not None:  # a route recorded by an earlier call: "strong"/"weak" or a model name
                 route = self.resolve_route(inp.sticky_route)
                 decisions[i] = RouteDecision(
-                    self.model_for(route), route, float("nan"), chosen.cutoff, "sticky: inside a tool-call turn", False, self.name
+                    self.model_for(route),
+                    route,
+                    float("nan"),
+                    chosen.cutoff,
+                    "sticky: inside a tool-call turn",
+                    False,
+                    self.name,
                 )
         return [d for d in decisions if d is not None]
 
@@ -304,12 +325,16 @@ class Router:
         settings = {"strong_share": strong_share, "budget_per_1k": budget_per_1k}
         needed = CALIBRATION_SETTINGS.get(self.kind)
         if policy is None and needed is not None and settings.get(needed) is None:
-            raise InvalidArgumentError(f"{needed} must be a number, got None: calibrating a {self.kind} router needs it")
+            raise InvalidArgumentError(
+                f"{needed} must be a number, got None: calibrating a {self.kind} router needs it"
+            )
         target = self.policy_for(policy, **settings)
         if len(prompts) == 0:
             raise InvalidConversationError("calibrate needs at least one prompt")
         reference = self.scorer.reference(self._texts(prompts))
-        resolved = target.resolved(self.scorer.reference_costs(reference, self.routes)) if target.needs_reference else target
+        resolved = (
+            target.resolved(self.scorer.reference_costs(reference, self.routes)) if target.needs_reference else target
+        )
         self.reference, self.policy = reference, recalibrated(self.policy, resolved)
         return resolved.level
 
@@ -330,8 +355,13 @@ class Router:
 
     def _copy(self, scorer: Scorer) -> Router:
         return Router(
-            scorer, self.policy, reference=self.reference, last_k_user_turns=self.last_k_user_turns,
-            name=self.name, metadata=self.metadata, prompt_sketch=self.prompt_sketch,
+            scorer,
+            self.policy,
+            reference=self.reference,
+            last_k_user_turns=self.last_k_user_turns,
+            name=self.name,
+            metadata=self.metadata,
+            prompt_sketch=self.prompt_sketch,
         )
 
     # -- persistence -------------------------------------------------------------------------
@@ -389,7 +419,9 @@ class Router:
         check_format_version(raw, path)
         kind = raw.get("kind", PAIRWISE)
         if not isinstance(kind, str) or (kind == PAIRWISE and "kind" in raw) or kind not in _SCHEMAS:
-            raise ArtifactError(f"{path} names unknown router kind {kind!r:.60} (known: {NWAY!r}, or none for two models)")
+            raise ArtifactError(
+                f"{path} names unknown router kind {kind!r:.60} (known: {NWAY!r}, or none for two models)"
+            )
         meta: Any = validated(_SCHEMAS[kind], raw, path)
         if meta.features != list(FEATURE_NAMES):
             raise ArtifactError(f"{directory}: artifact was built with other prompt features than this winroute's")
@@ -403,8 +435,13 @@ class Router:
             scorer = scorer_type.from_meta(meta, predictor, embedder)
             policy = policy_for(kind, DEFAULT_POLICIES[kind], **{k: getattr(meta, k, None) for k in SETTINGS[kind]})
             router = cls(
-                scorer, policy, reference=scorer.reference_from(tensors), last_k_user_turns=meta.last_k_user_turns,
-                name=meta.name, metadata=meta.metadata, prompt_sketch=sketch or None,
+                scorer,
+                policy,
+                reference=scorer.reference_from(tensors),
+                last_k_user_turns=meta.last_k_user_turns,
+                name=meta.name,
+                metadata=meta.metadata,
+                prompt_sketch=sketch or None,
             )
         except (KeyError, TypeError, UnknownModelError, ValueError) as exc:
             raise ArtifactError(f"{path} is inconsistent: {exc}") from exc
@@ -484,12 +521,18 @@ class Router:
         self._nway("min_quality")
         return self.policy.min_quality if isinstance(self.policy, MinQuality) else None
 
-    def predict_texts(self, texts: Sequence[str], models: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def predict_texts(
+        self, texts: Sequence[str], models: Sequence[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """N models: predicted quality, expected cost (USD) and prompt tokens of ``texts``."""
         return self._nway("predict_texts").predict_texts(texts, models)
 
     def cost_weight_for(
-        self, *, cost_weight: float | None = None, budget_per_1k: float | None = None, models: Sequence[str] | None = None
+        self,
+        *,
+        cost_weight: float | None = None,
+        budget_per_1k: float | None = None,
+        models: Sequence[str] | None = None,
     ) -> float:
         """N models: the cost weight of one call (explicit, from a budget on the reference prompts, or the router's own)."""
         self._nway("cost_weight_for")
@@ -524,7 +567,10 @@ def pairwise_parts(
 ) -> tuple[PairwiseScorer, Threshold, Reference | None]:
     """The scorer, policy and reference of a two-model router given in the form of earlier versions."""
     scorer = PairwiseScorer(
-        predictor, embedder if embedder is not None else make_embedder(), strong=strong, weak=weak,
+        predictor,
+        embedder if embedder is not None else make_embedder(),
+        strong=strong,
+        weak=weak,
         predictor_models=predictor_models,
     )
     if reference is None and reference_scores is not None:

@@ -44,7 +44,9 @@ def clean_text(text: str) -> tuple[str, tuple[str, ...]]:
     notes: list[str] = []
     capped = cap_text(text)
     if capped is not text:
-        notes.append(f"prompt of {len(text):,} characters truncated: routed on its first {HEAD_CHARS:,} and last {TAIL_CHARS:,}")
+        notes.append(
+            f"prompt of {len(text):,} characters truncated: routed on its first {HEAD_CHARS:,} and last {TAIL_CHARS:,}"
+        )
     cleaned = replace_surrogates(capped)
     if cleaned is not capped:
         notes.append("surrogate code points UTF-8 cannot encode: unpaired ones replaced with U+FFFD")

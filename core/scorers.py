@@ -257,7 +257,9 @@ class PairwiseScorer(Scorer):
         self.candidates(routes)
         p = self.raw(texts)
         n = len(p)
-        return ScoreTable([STRONG, WEAK], np.stack([p, 1.0 - p], axis=1), np.zeros((n, 2)), np.zeros(n), np.ones((n, 2), bool))
+        return ScoreTable(
+            [STRONG, WEAK], np.stack([p, 1.0 - p], axis=1), np.zeros((n, 2)), np.zeros(n), np.ones((n, 2), bool)
+        )
 
     def reference_costs(self, reference: Reference, routes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         return reference.values, np.zeros_like(reference.values)
@@ -284,7 +286,9 @@ def reference_of_scores(scores: Any) -> Reference:
     """A two-model router's reference from its reference scores (P[strong beats weak]), sorted."""
     p = np.sort(np.asarray(scores, dtype=np.float64).ravel())
     if p.size == 0 or not np.isfinite(p).all():
-        raise ValueError(f"reference scores must be a non-empty array of finite numbers (got {p.size}, some not finite)")
+        raise ValueError(
+            f"reference scores must be a non-empty array of finite numbers (got {p.size}, some not finite)"
+        )
     return Reference(np.stack([p, 1.0 - p], axis=1), np.zeros(len(p)))
 
 
@@ -295,7 +299,9 @@ class QualityScorer(Scorer):
     kind: ClassVar[str] = NWAY
     predictor_type: ClassVar[type] = QualityPredictor
 
-    def __init__(self, predictor: QualityPredictor, specs: Iterable[ModelSpec] | Mapping[str, ModelSpec], embedder: Embedder) -> None:
+    def __init__(
+        self, predictor: QualityPredictor, specs: Iterable[ModelSpec] | Mapping[str, ModelSpec], embedder: Embedder
+    ) -> None:
         super().__init__(predictor, embedder)
         self.specs = specs_by_name(specs)
         for model in self.specs:
@@ -317,9 +323,13 @@ class QualityScorer(Scorer):
 
     def with_specs(self, specs: Mapping[str, ModelSpec]) -> QualityScorer:
         """The same predictor and embedder, some models priced by ``specs`` (keyed by model; same order)."""
-        return QualityScorer(self.predictor, {name: specs.get(name, spec) for name, spec in self.specs.items()}, self.embedder)
+        return QualityScorer(
+            self.predictor, {name: specs.get(name, spec) for name, spec in self.specs.items()}, self.embedder
+        )
 
-    def predict_texts(self, texts: Sequence[str], models: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def predict_texts(
+        self, texts: Sequence[str], models: Sequence[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Predicted quality, expected cost (USD) and prompt tokens: (prompts x models, prompts x models, prompts)."""
         names = self.candidates(models)
         if not texts:
@@ -335,7 +345,11 @@ class QualityScorer(Scorer):
     def table(self, texts: Sequence[str], routes: Sequence[str] | None = None) -> ScoreTable:
         names = self.candidates(routes)
         q, c, tokens = self.predict_texts(texts, names)
-        fits = np.stack([self.specs[n].fits(tokens) for n in names], axis=1) if len(tokens) else np.zeros((0, len(names)), bool)
+        fits = (
+            np.stack([self.specs[n].fits(tokens) for n in names], axis=1)
+            if len(tokens)
+            else np.zeros((0, len(names)), bool)
+        )
         return ScoreTable(names, q, c, tokens, fits)
 
     def reference_costs(self, reference: Reference, routes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -344,7 +358,11 @@ class QualityScorer(Scorer):
 
     def report(self, table: ScoreTable, row: int) -> dict[str, dict[str, float]]:
         qualities = dict(zip(table.routes, map(float, table.values[row])))
-        return {"scores": qualities, "qualities": dict(qualities), "costs": dict(zip(table.routes, map(float, table.costs[row])))}
+        return {
+            "scores": qualities,
+            "qualities": dict(qualities),
+            "costs": dict(zip(table.routes, map(float, table.costs[row]))),
+        }
 
     @classmethod
     def from_meta(cls, meta: Any, predictor: Any, embedder: Embedder) -> QualityScorer:

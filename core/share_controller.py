@@ -72,7 +72,9 @@ class ShareController:
                 if len(self._scores) < self.min_scores:
                     ref = self.reference
                     no_prior = ref is None or ref.size == 0
-                    self._threshold = self.initial_threshold if ref is None or no_prior else threshold_for_share(ref, self._target)
+                    self._threshold = (
+                        self.initial_threshold if ref is None or no_prior else threshold_for_share(ref, self._target)
+                    )
                 else:
                     self._threshold = threshold_for_share(np.fromiter(self._scores, float), self._target)
             return self._threshold
@@ -92,5 +94,10 @@ class ShareController:
         threshold = self.threshold()
         with self._lock:
             achieved = float(np.mean(self._strong)) if self._strong else None
-            return {"target_share": self._target, "threshold": threshold, "window": self.window,
-                    "n_scores": len(self._scores), "achieved_share": achieved}
+            return {
+                "target_share": self._target,
+                "threshold": threshold,
+                "window": self.window,
+                "n_scores": len(self._scores),
+                "achieved_share": achieved,
+            }

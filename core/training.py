@@ -53,12 +53,20 @@ def pairwise_data(
     texts = list(prompts)
     queries = Queries(embedder.embed(texts), prompt_features(texts), texts)
     return PairwiseData(
-        queries, list(models), rows[:, 0], rows[:, 1], rows[:, 2], outcome, weight,
+        queries,
+        list(models),
+        rows[:, 0],
+        rows[:, 1],
+        rows[:, 2],
+        outcome,
+        weight,
         np.array([c.source for c in kept], dtype=object),
     )
 
 
-def make_predictor(kind: str, params: Mapping[str, Any] | None = None, registry: Mapping[str, type] = PREDICTORS) -> Any:
+def make_predictor(
+    kind: str, params: Mapping[str, Any] | None = None, registry: Mapping[str, type] = PREDICTORS
+) -> Any:
     """Instantiate a predictor by its kind in ``registry`` (win predictors by default) with constructor parameters."""
     if kind not in registry:
         raise ValueError(f"unknown predictor {kind!r}; available: {', '.join(sorted(registry))}")
@@ -112,7 +120,10 @@ def train_router(
     sketch = build_sketch(data.queries.embeddings) if with_sketch else None  # for `winroute inspect`
     scorer = PairwiseScorer(est, embedder, strong=strong, weak=weak, predictor_models=aliases)
     router = Router(
-        scorer, StrongShare(strong_share), reference=reference_of_scores(reference), name=name,
+        scorer,
+        StrongShare(strong_share),
+        reference=reference_of_scores(reference),
+        name=name,
         metadata={
             **dict(metadata or {}),
             "n_battles": len(data),

@@ -51,7 +51,13 @@ def check_int(value: Any, name: str, *, low: int | None = None, high: int | None
         raise InvalidArgumentError(f"{name} must be an integer, got {type(value).__name__} {value!r:.60}")
     number = int(value)
     if (low is not None and number < low) or (high is not None and number > high):
-        bounds = f"in [{low}, {high}]" if low is not None and high is not None else f">= {low}" if low is not None else f"<= {high}"
+        bounds = (
+            f"in [{low}, {high}]"
+            if low is not None and high is not None
+            else f">= {low}"
+            if low is not None
+            else f"<= {high}"
+        )
         raise InvalidArgumentError(f"{name} must be an integer {bounds}, got {value!r}")
     return number
 

@@ -444,7 +444,9 @@ class RouterChatModel(BaseChatModel):
 
         dispatch = self._dispatcher()
         served = dispatch.stream(call.decision, start)
-        marker = StreamMarker(trace_child(run_manager, self._record(dispatch, call, served)), self._labels[served.route])
+        marker = StreamMarker(
+            trace_child(run_manager, self._record(dispatch, call, served)), self._labels[served.route]
+        )
         with closing(served.value) as chunks:
             for chunk in chunks:
                 yield marker.mark(chunk)
@@ -466,7 +468,9 @@ class RouterChatModel(BaseChatModel):
 
         dispatch = self._dispatcher()
         served = await dispatch.astream(call.decision, start)
-        marker = StreamMarker(trace_child(run_manager, self._record(dispatch, call, served)), self._labels[served.route])
+        marker = StreamMarker(
+            trace_child(run_manager, self._record(dispatch, call, served)), self._labels[served.route]
+        )
         async with aclosing(served.value) as chunks:  # type: ignore[type-var]
             async for chunk in chunks:
                 yield marker.mark(chunk)
@@ -513,9 +517,7 @@ class RouterChatModel(BaseChatModel):
         raised (with ``include_raw``: returned under ``parsing_error``), never retried on
         another child; the raw message carries the routing record.
         """
-        per_route = {
-            route: split_structured(child, schema, method, kwargs) for route, child in self._children.items()
-        }
+        per_route = {route: split_structured(child, schema, method, kwargs) for route, child in self._children.items()}
         tracing = {"kwargs": {"method": method, **kwargs}, "schema": schema}
         return structured_runnable(self, per_route, include_raw=include_raw, tracing=tracing)
 
@@ -585,7 +587,9 @@ class RouterChatModel(BaseChatModel):
         if len(conversations) > 1:
             try:
                 router = self.router
-                router.embedder.embed([routing_input(c, last_k_user_turns=router.last_k_user_turns).text for c in conversations])
+                router.embedder.embed(
+                    [routing_input(c, last_k_user_turns=router.last_k_user_turns).text for c in conversations]
+                )
             except Exception:  # noqa: BLE001 - warming is best effort
                 logger.debug("winroute: warming the embedding cache failed", exc_info=True)
 

@@ -154,7 +154,9 @@ def result_to_chunk(result: ChatResult) -> ChatGenerationChunk:
             chunk_position="last",
         )
     else:
-        chunk = AIMessageChunk(content=message.content, response_metadata=metadata, id=message.id, chunk_position="last")
+        chunk = AIMessageChunk(
+            content=message.content, response_metadata=metadata, id=message.id, chunk_position="last"
+        )
     return ChatGenerationChunk(message=chunk, generation_info=generation.generation_info)
 
 

@@ -202,7 +202,9 @@ class WinrouteDecisionModel(BaseDecisionModel):
     def _choice(self, labels: dict[str, str], decision: RouteDecision, record: dict[str, Any]) -> WinrouteChoiceAnswer:
         chosen = next(label for label, route in labels.items() if route == decision.route)
         if decision.utilities:  # a choice among N: the candidates' utilities, through a softmax
-            probs = _softmax({route: decision.utilities.get(route, -math.inf) for route in labels.values()}, self.temperature)
+            probs = _softmax(
+                {route: decision.utilities.get(route, -math.inf) for route in labels.values()}, self.temperature
+            )
             confidence = probs[decision.route]
         else:  # P(strong wins) for two models; a decision without a score (default, sticky) is certain
             p = _p_strong(decision)

@@ -99,9 +99,7 @@ class RouteKey(RunnableSerializable[Any, dict[str, Any]]):
         return_exceptions: bool = False,
         **kwargs: Any,
     ) -> list[dict[str, Any]]:
-        return await self._abatch_with_config(
-            self._adecide_batch, inputs, config, return_exceptions=return_exceptions
-        )
+        return await self._abatch_with_config(self._adecide_batch, inputs, config, return_exceptions=return_exceptions)
 
 
 def route_runnable(

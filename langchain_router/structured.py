@@ -67,7 +67,9 @@ def structured_runnable(
     router: BaseChatModel, per_route: Mapping[str, ChildStructured], *, include_raw: bool, tracing: Mapping[str, Any]
 ) -> Runnable[Any, Any]:
     """The router bound to each route's kwargs, followed by the answering child's parser."""
-    llm = router.bind(**{STRUCTURED_KEY: {r: c.kwargs for r, c in per_route.items()}, "ls_structured_output_format": dict(tracing)})
+    llm = router.bind(
+        **{STRUCTURED_KEY: {r: c.kwargs for r, c in per_route.items()}, "ls_structured_output_format": dict(tracing)}
+    )
 
     def parse(message: Any, config: RunnableConfig) -> Any:
         record = router_record(message) or {}

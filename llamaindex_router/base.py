@@ -87,7 +87,9 @@ class RouterLLM(FunctionCallingLLM):
         default=None, exclude=True, repr=False, description="alternatively: children by route or model name"
     )
     core: Optional[Any] = Field(
-        default=None, exclude=True, repr=False,
+        default=None,
+        exclude=True,
+        repr=False,
         description="the core.Router (two models or N) deciding (None: bundled default)",
     )
     specs: Optional[Any] = Field(
@@ -99,14 +101,16 @@ class RouterLLM(FunctionCallingLLM):
         default=None, description="N-way: quality given up per USD of expected cost; None: the router's own"
     )
     budget_per_1k: Optional[float] = Field(
-        default=None, description="N-way: USD per 1,000 calls, turned into a cost weight on the router's reference prompts"
+        default=None,
+        description="N-way: USD per 1,000 calls, turned into a cost weight on the router's reference prompts",
     )
     min_quality: Optional[float] = Field(
         default=None, description="N-way: route to the cheapest child predicted to reach this quality"
     )
     fallback: bool = Field(default=True, description="retry on another child when the chosen one raises")
     fallback_on: Optional[Tuple[type, ...]] = Field(
-        default=None, exclude=True,
+        default=None,
+        exclude=True,
         description="exception types that fall back (like with_fallbacks(exceptions_to_handle=...)); "
         "None: transient failures only (connection, timeout, rate limit, 5xx, empty answer)",
     )
@@ -116,7 +120,8 @@ class RouterLLM(FunctionCallingLLM):
         "image-only); None: such a call raises InvalidConversationError",
     )
     timeout: Optional[float] = Field(
-        default=None, gt=0,
+        default=None,
+        gt=0,
         description="seconds a child may take to answer (to its first chunk when streaming); None: no limit",
     )
 
@@ -163,8 +168,13 @@ class RouterLLM(FunctionCallingLLM):
             if not isinstance(child, LLM):
                 raise TypeError(f"child {name!r} must be a LlamaIndex LLM, got {type(child).__name__}")
         super().__init__(
-            strong=strong, weak=weak, models=None if models is None else given, core=core, specs=specs,
-            fallback=fallback, **kwargs,
+            strong=strong,
+            weak=weak,
+            models=None if models is None else given,
+            core=core,
+            specs=specs,
+            fallback=fallback,
+            **kwargs,
         )
         self._routes = child_routes(base, list(given))
         self._router = priced(base, self._routes, specs)
@@ -388,9 +398,7 @@ class RouterLLM(FunctionCallingLLM):
         )
 
     @llm_completion_callback()
-    async def astream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
-    ) -> CompletionResponseAsyncGen:
+    async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseAsyncGen:
         settings, kwargs = self._settings(kwargs)
         decision = await self._aroute(prompt, settings)
 
@@ -413,7 +421,9 @@ class RouterLLM(FunctionCallingLLM):
         """The kwargs of ``chat``: the messages plus the tools and tool options for the chosen child."""
         messages = list(chat_history or [])
         if user_msg:
-            messages.append(ChatMessage(role=MessageRole.USER, content=user_msg) if isinstance(user_msg, str) else user_msg)
+            messages.append(
+                ChatMessage(role=MessageRole.USER, content=user_msg) if isinstance(user_msg, str) else user_msg
+            )
         return {
             "messages": messages,
             "tools": list(tools),

@@ -31,11 +31,19 @@ class RouterSelection(MultiSelection):
 
     model: str = Field(description="the router's model for the chosen route")
     route: str = Field(description="the chosen route (N-way: the chosen model)")
-    score: Optional[float] = Field(default=None, description="the router's score for the query (N-way: the chosen model's quality)")
-    threshold: Optional[float] = Field(default=None, description="the cut-off the score was compared with (None for N-way)")
+    score: Optional[float] = Field(
+        default=None, description="the router's score for the query (N-way: the chosen model's quality)"
+    )
+    threshold: Optional[float] = Field(
+        default=None, description="the cut-off the score was compared with (None for N-way)"
+    )
     choice: Optional[str] = Field(default=None, description="name of the chosen choice, if it has one")
-    qualities: Dict[str, Optional[float]] = Field(default_factory=dict, description="N-way: each candidate's predicted quality")
-    costs: Dict[str, Optional[float]] = Field(default_factory=dict, description="N-way: each candidate's expected USD per call")
+    qualities: Dict[str, Optional[float]] = Field(
+        default_factory=dict, description="N-way: each candidate's predicted quality"
+    )
+    costs: Dict[str, Optional[float]] = Field(
+        default_factory=dict, description="N-way: each candidate's expected USD per call"
+    )
     utilities: Dict[str, Optional[float]] = Field(default_factory=dict, description="N-way: each candidate's utility")
     decision: Dict[str, Any] = Field(default_factory=dict, description="RouteDecision.as_dict()")
 
@@ -87,7 +95,9 @@ class RouterSelector(BaseSelector):
         routes = router_routes(self.router)
         named = [(choice.name, i) for i, choice in enumerate(choices) if route_of(self.router, choice.name) is not None]
         if named:
-            unnamed = [repr(c.name) if c.name else f"#{i}" for i, c in enumerate(choices) if i not in dict(named).values()]
+            unnamed = [
+                repr(c.name) if c.name else f"#{i}" for i, c in enumerate(choices) if i not in dict(named).values()
+            ]
             if unnamed:
                 raise ValueError(
                     f"choice(s) {', '.join(unnamed)} name no route or model of router {self.router.name!r}; "

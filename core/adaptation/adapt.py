@@ -61,8 +61,13 @@ def refit_base_predictor(
     weight = resolve_in_domain_weight(in_domain_weight, training, len(battles))
     labels = [replace(c, source=IN_DOMAIN_SOURCE, weight=c.weight * weight) for c in battles]
     refit = train_predictor_router(
-        config.predictor, training.comparisons + labels, config, embedder,
-        strong=base.strong, weak=base.weak, predictor_models=dict(base.predictor_models),
+        config.predictor,
+        training.comparisons + labels,
+        config,
+        embedder,
+        strong=base.strong,
+        weak=base.weak,
+        predictor_models=dict(base.predictor_models),
     )
     return refit.predictor
 
@@ -110,24 +115,42 @@ def adapt_router(
     except ValueError as exc:
         raise AdaptationError(f"cannot adapt on these labels: {exc}") from exc
     sketch = _combined_sketch(base, predictor.label_embeddings_)
-    base_info = {k: base.metadata[k] for k in ("recipe", "n_battles", "n_prompts", "prompt_sketch") if k in base.metadata}
+    base_info = {
+        k: base.metadata[k] for k in ("recipe", "n_battles", "n_prompts", "prompt_sketch") if k in base.metadata
+    }
     router = Router(
-        predictor, base.embedder, strong=new_strong, weak=new_weak,
-        predictor_models={new_strong: strong_name, new_weak: weak_name}, last_k_user_turns=base.last_k_user_turns,
+        predictor,
+        base.embedder,
+        strong=new_strong,
+        weak=new_weak,
+        predictor_models={new_strong: strong_name, new_weak: weak_name},
+        last_k_user_turns=base.last_k_user_turns,
         name=name or f"{base.name}-adapted",
         metadata={
-            "adapted_from": {"name": base.name, "predictor": base.predictor.kind, "strong": base.strong,
-                             "weak": base.weak, **base_info},
+            "adapted_from": {
+                "name": base.name,
+                "predictor": base.predictor.kind,
+                "strong": base.strong,
+                "weak": base.weak,
+                **base_info,
+            },
             "adaptation": {
                 "n_labels": len(battles),
                 "n_prompts": len(predictor.label_residuals_),
                 "params": predictor.get_params(),
                 "refit": bool(refit),
-                "calibrated_on": "calibration prompts" if calibration_prompts else "labelled prompts (leave-one-out kNN)",
-                "n_calibration_prompts": len(calibration_prompts) if calibration_prompts else len(predictor.loo_scores_),
+                "calibrated_on": "calibration prompts"
+                if calibration_prompts
+                else "labelled prompts (leave-one-out kNN)",
+                "n_calibration_prompts": len(calibration_prompts)
+                if calibration_prompts
+                else len(predictor.loo_scores_),
             },
-            "prompt_sketch": {"method": "base sketch + labelled prompts", "k": len(sketch.counts),
-                              "n_prompts": sketch.n_prompts},
+            "prompt_sketch": {
+                "method": "base sketch + labelled prompts",
+                "k": len(sketch.counts),
+                "n_prompts": sketch.n_prompts,
+            },
         },
         prompt_sketch=sketch.to_tensors(),
     )
@@ -147,4 +170,6 @@ def _combined_sketch(base: Any, label_embeddings: np.ndarray) -> PromptSketch:
         prior = PromptSketch.from_router(base)
     except MissingSketchError:
         return labels
-    return PromptSketch(np.concatenate([prior.centroids, labels.centroids]), np.concatenate([prior.counts, labels.counts]))
+    return PromptSketch(
+        np.concatenate([prior.centroids, labels.centroids]), np.concatenate([prior.counts, labels.counts])
+    )

@@ -46,9 +46,15 @@ class CurvePoint:
 
     def as_row(self) -> dict[str, Any]:
         return {
-            "benchmark": self.benchmark, "strategy": self.strategy, "labels": self.budget,
-            "labels_used": self.labels_used, "apgr": round(self.apgr, 4), "apgr_sd": round(self.apgr_sd, 4),
-            "cpt_50": round(self.cpt_50, 2), "cpt_80": round(self.cpt_80, 2), "repeats": self.repeats,
+            "benchmark": self.benchmark,
+            "strategy": self.strategy,
+            "labels": self.budget,
+            "labels_used": self.labels_used,
+            "apgr": round(self.apgr, 4),
+            "apgr_sd": round(self.apgr_sd, 4),
+            "cpt_50": round(self.cpt_50, 2),
+            "cpt_80": round(self.cpt_80, 2),
+            "repeats": self.repeats,
         }
 
 
@@ -86,8 +92,13 @@ class _Lookup:
 
 
 def active_pick(
-    queries: Queries, scores: np.ndarray, lengths: np.ndarray | None, pool: np.ndarray, n: int,
-    threshold: float | None, seed: int,
+    queries: Queries,
+    scores: np.ndarray,
+    lengths: np.ndarray | None,
+    pool: np.ndarray,
+    n: int,
+    threshold: float | None,
+    seed: int,
 ) -> np.ndarray:
     """Active selection of ``n`` labels from ``pool`` (item indices), as positions in ``pool``.
 
@@ -95,8 +106,14 @@ def active_pick(
     rank is taken within the pool, as ``winroute select`` does on a user's pool.
     """
     quantile = threshold_quantile(scores[pool], threshold)
-    return select_indices(queries.embeddings[pool], scores[pool], n, quantile=quantile, seed=seed,
-                          lengths=None if lengths is None else lengths[pool])
+    return select_indices(
+        queries.embeddings[pool],
+        scores[pool],
+        n,
+        quantile=quantile,
+        seed=seed,
+        lengths=None if lengths is None else lengths[pool],
+    )
 
 
 def _fit_scores(
@@ -184,9 +201,17 @@ def label_efficiency(
                     curve = call_performance_curve(scores, items.strong_perf, items.weak_perf)
                     runs.append(curve_metrics(curve, s_mean, w_mean))
                 apgrs = np.array([r["apgr"] for r in runs])
-                points.append(CurvePoint(
-                    items.name, strategy, int(budget), used, float(apgrs.mean()),
-                    float(apgrs.std(ddof=1)) if len(apgrs) > 1 else 0.0,
-                    float(np.mean([r["cpt_50"] for r in runs])), float(np.mean([r["cpt_80"] for r in runs])), repeats,
-                ))
+                points.append(
+                    CurvePoint(
+                        items.name,
+                        strategy,
+                        int(budget),
+                        used,
+                        float(apgrs.mean()),
+                        float(apgrs.std(ddof=1)) if len(apgrs) > 1 else 0.0,
+                        float(np.mean([r["cpt_50"] for r in runs])),
+                        float(np.mean([r["cpt_80"] for r in runs])),
+                        repeats,
+                    )
+                )
     return LabelEfficiency(items.name, points, pooled, plan, time.perf_counter() - started)

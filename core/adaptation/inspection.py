@@ -33,6 +33,8 @@ STATIC_CLOSE_COSINE = 0.85
 def close_cosine(router: Any) -> float:
     """The close-neighbour cutoff on the scale of ``router``'s embedder."""
     return STATIC_CLOSE_COSINE if is_static_id(str(getattr(router.embedder, "model_id", ""))) else CLOSE_COSINE
+
+
 #: Labels recommended with no far prompts, and added for a pool entirely far from the training data.
 BASE_LABELS, FAR_LABELS = 200, 300
 
@@ -79,16 +81,21 @@ class DomainReport:
 
     def text(self) -> str:
         """Human-readable report."""
-        sketch = (f"all {self.sketch_prompts} training prompts" if self.sketch_exact
-                  else f"{self.sketch_size}-centroid sketch of {self.sketch_prompts} training prompts")
+        sketch = (
+            f"all {self.sketch_prompts} training prompts"
+            if self.sketch_exact
+            else f"{self.sketch_size}-centroid sketch of {self.sketch_prompts} training prompts"
+        )
         p = self.percentiles
-        return "\n".join([
-            f"prompts:                  {self.n_prompts}",
-            f"similarity to training:   {self.similarity:.3f}  (mean nearest cosine, against the {sketch})",
-            f"nearest cosine p10/50/90: {p['p10']:.3f} / {p['p50']:.3f} / {p['p90']:.3f}",
-            f"no close neighbour:       {self.share_far:.1%}  (nearest cosine < {self.cutoff:g})",
-            f"recommendation:           {self.recommendation}",
-        ])
+        return "\n".join(
+            [
+                f"prompts:                  {self.n_prompts}",
+                f"similarity to training:   {self.similarity:.3f}  (mean nearest cosine, against the {sketch})",
+                f"nearest cosine p10/50/90: {p['p10']:.3f} / {p['p50']:.3f} / {p['p90']:.3f}",
+                f"no close neighbour:       {self.share_far:.1%}  (nearest cosine < {self.cutoff:g})",
+                f"recommendation:           {self.recommendation}",
+            ]
+        )
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -62,8 +62,10 @@ def label_battles(
     """
     if not comparisons:
         raise AdaptationError("no labels to adapt on")
-    names = {"strong": router.predictor_models.get(router.strong, router.strong),
-             "weak": router.predictor_models.get(router.weak, router.weak)}
+    names = {
+        "strong": router.predictor_models.get(router.strong, router.strong),
+        "weak": router.predictor_models.get(router.weak, router.weak),
+    }
     own = {canonical_model(m): r for m, r in (roles or {}).items()}
     bad = sorted(set(own.values()) - {"strong", "weak"})
     if bad:

@@ -35,7 +35,13 @@ from ..features import FEATURE_NAMES
 from .errors import AdaptationError
 
 __all__ = [
-    "Selection", "log_length", "router_scores", "select_indices", "select_prompts", "threshold_quantile", "uncertainty",
+    "Selection",
+    "log_length",
+    "router_scores",
+    "select_indices",
+    "select_prompts",
+    "threshold_quantile",
+    "uncertainty",
 ]
 
 QUANTILE_CLIP = (0.2, 0.8)
@@ -44,7 +50,9 @@ QUANTILE_CLIP = (0.2, 0.8)
 def router_scores(router: Any, queries: Any) -> np.ndarray:
     """The router's P(strong wins) for already encoded prompts (no second embedding pass)."""
     names = router.predictor_models
-    scores = router.predictor.predict(queries, names.get(router.strong, router.strong), names.get(router.weak, router.weak))
+    scores = router.predictor.predict(
+        queries, names.get(router.strong, router.strong), names.get(router.weak, router.weak)
+    )
     return np.asarray(scores, dtype=np.float64)
 
 
@@ -53,7 +61,9 @@ def log_length(queries: Any) -> np.ndarray:
     return np.asarray(queries.features, dtype=np.float64)[:, FEATURE_NAMES.index("log_chars")]
 
 
-def threshold_quantile(scores: np.ndarray, threshold: float | None = None, *, strong_share: float | None = None) -> float:
+def threshold_quantile(
+    scores: np.ndarray, threshold: float | None = None, *, strong_share: float | None = None
+) -> float:
     """The threshold's rank in the pool (share of scores below it), clipped to 20-80%.
 
     ``strong_share`` instead gives the threshold that sends that share of the pool strong (not clipped).
@@ -154,8 +164,13 @@ class Selection:
         """One JSON-ready dict per pick (``prompt``, ``index`` in the pool file, ``score``, ``uncertainty``,
         ``typical_length``)."""
         return [
-            {"prompt": p, "index": int(i), "score": round(float(s), 6), "uncertainty": round(float(u), 4),
-             "typical_length": round(float(t), 4)}
+            {
+                "prompt": p,
+                "index": int(i),
+                "score": round(float(s), 6),
+                "uncertainty": round(float(u), 4),
+                "typical_length": round(float(t), 4),
+            }
             for p, i, s, u, t in zip(self.prompts, self.indices, self.scores, self.uncertainty, self.typical_length)
         ]
 
@@ -203,13 +218,21 @@ def select_prompts(
     if strategy == "random":
         pick = np.sort(np.random.default_rng(seed).choice(len(pool), size=min(k, len(pool)), replace=False))
     else:
-        pick = select_indices(queries.embeddings, scores, min(k, len(pool)), quantile=quantile, labeled=done, seed=seed,
-                              lengths=lengths)
+        pick = select_indices(
+            queries.embeddings, scores, min(k, len(pool)), quantile=quantile, labeled=done, seed=seed, lengths=lengths
+        )
     notes = []
     if k > len(pool):
         notes.append(f"asked for {k} prompts but only {len(pool)} unlabeled distinct prompts remain: all selected")
     u, t = uncertainty(scores, quantile), uncertainty(lengths)
     return Selection(
-        np.asarray([pool[i] for i in pick], dtype=np.int64), [texts[i] for i in pick], scores[pick], u[pick], t[pick],
-        quantile, len(pool), len(prompts) - len(pool), notes,
+        np.asarray([pool[i] for i in pick], dtype=np.int64),
+        [texts[i] for i in pick],
+        scores[pick],
+        u[pick],
+        t[pick],
+        quantile,
+        len(pool),
+        len(prompts) - len(pool),
+        notes,
     )

@@ -44,4 +44,3 @@ def add_sketch_from_recipe(
     router.prompt_sketch = sketch.to_tensors()
     router.metadata["prompt_sketch"] = sketch_meta(sketch, k=k, seed=seed)
     return router.save(out or router_dir)
-

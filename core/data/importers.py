@@ -154,9 +154,7 @@ def load_contaminated_prompts(path: str | Path) -> list[str]:
     return prompts
 
 
-def load_eval_prompts(
-    data_dir: str | Path | None = None, benchmarks: Iterable[str] = ("gsm8k", "mmlu")
-) -> list[str]:
+def load_eval_prompts(data_dir: str | Path | None = None, benchmarks: Iterable[str] = ("gsm8k", "mmlu")) -> list[str]:
     """Distinct prompt texts of the RouteLLM evaluation sets (to decontaminate training data)."""
     root = resolve_data_dir(data_dir)
     seen: dict[str, None] = {}
@@ -241,9 +239,7 @@ def _read_alpaca_file(path: Path, source: str, stats: Stats | None) -> list[Comp
     return out
 
 
-def load_alpaca_eval(
-    path: str | Path, *, source: str = "alpaca_eval", stats: Stats | None = None
-) -> list[Comparison]:
+def load_alpaca_eval(path: str | Path, *, source: str = "alpaca_eval", stats: Stats | None = None) -> list[Comparison]:
     """AlpacaEval ``<judge>/<model>.json`` annotations -> comparisons.
 
     ``outcome`` = P(generator_1 wins) = 2 - preference (continuous for the weighted judge;
@@ -342,10 +338,7 @@ def load_fastchat(
     for f in files:
         _read_judgments(f, questions, scores, stats)
     src = source or root.name
-    return [
-        Outcome(questions[qid][0], model, sum(v) / len(v), None, src, qid)
-        for (qid, model), v in scores.items()
-    ]
+    return [Outcome(questions[qid][0], model, sum(v) / len(v), None, src, qid) for (qid, model), v in scores.items()]
 
 
 # ---------------------------------------------------------------------------- RouterBench

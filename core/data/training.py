@@ -37,7 +37,12 @@ DEFAULT_TRAINING_SOURCES: tuple[str, ...] = ("alpaca_eval", "arena_bench_v1", "r
 #: (GPT-4 vs Mixtral correctness) and ZeroEval's CRUX / MATH-L5 matrices (~45 models per item).
 ALL_TRAINING_SOURCES: tuple[str, ...] = (*DEFAULT_TRAINING_SOURCES, "routellm", "zeroeval")
 #: Record source tags that belong to a training source of another name (a recipe weighs the latter).
-_SOURCE_OF_TAG = {"routellm_gsm8k": "routellm", "routellm_mmlu": "routellm", "zeroeval_crux": "zeroeval", "zeroeval_math-l5": "zeroeval"}
+_SOURCE_OF_TAG = {
+    "routellm_gsm8k": "routellm",
+    "routellm_mmlu": "routellm",
+    "zeroeval_crux": "zeroeval",
+    "zeroeval_math-l5": "zeroeval",
+}
 
 
 def training_source(tag: str) -> str:

@@ -87,8 +87,11 @@ def reduce_table(vectors: np.ndarray, *, pca: int, sif: float) -> np.ndarray:
 
 def _cache_file(spec: StaticSpec, base_dir: Path) -> Path:
     """Cache path keyed by the spec and the base model's files (names, sizes, times)."""
-    stamp = sorted((str(p.relative_to(base_dir)), p.stat().st_size, int(p.stat().st_mtime))
-                   for p in base_dir.rglob("*") if p.is_file())
+    stamp = sorted(
+        (str(p.relative_to(base_dir)), p.stat().st_size, int(p.stat().st_mtime))
+        for p in base_dir.rglob("*")
+        if p.is_file()
+    )
     digest = hashlib.sha256(json.dumps([spec.model_id, stamp]).encode()).hexdigest()[:16]
     return default_cache_dir() / "static" / f"{digest}.json"
 

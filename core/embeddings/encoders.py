@@ -281,8 +281,11 @@ class SentenceTransformerEmbedder(_CachedEmbedder):
         if self._encoder is None:  # not Transformer + mean pooling: sentence-transformers' own path
             with self._encode_lock, _torch_threads(self.num_threads):
                 return model.encode(
-                    texts, batch_size=self.batch_size, normalize_embeddings=True,
-                    convert_to_numpy=True, show_progress_bar=progress,
+                    texts,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=progress,
                 )
         return self._encode_mean_pooled(model, texts, progress)
 
@@ -343,9 +346,7 @@ class SentenceTransformerEmbedder(_CachedEmbedder):
         last = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
         prefix = [first] if first is not None else []
         suffix = [last] if last is not None else []
-        return [
-            prefix + (x if len(x) <= budget else x[:head] + x[len(x) - (budget - head) :]) + suffix for x in ids
-        ]
+        return [prefix + (x if len(x) <= budget else x[:head] + x[len(x) - (budget - head) :]) + suffix for x in ids]
 
 
 QUANTIZE_MODES = ("int8",)

@@ -157,7 +157,9 @@ class StaticEmbedder(_CachedEmbedder):
         directory = Path(directory)
         meta = read_json(directory / "static.json")
         if meta.get("format") != STATIC_FORMAT:
-            raise ArtifactError(f"{directory}/static.json: static table format {meta.get('format')!r}, expected {STATIC_FORMAT}")
+            raise ArtifactError(
+                f"{directory}/static.json: static table format {meta.get('format')!r}, expected {STATIC_FORMAT}"
+            )
         model_id = str(meta.get("model_id", ""))
         if expected_id is not None and parse_static_id(expected_id).model_id != model_id:
             raise ArtifactError(f"{directory}: the router names embedder {expected_id!r} but the table is {model_id!r}")

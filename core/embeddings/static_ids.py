@@ -54,7 +54,9 @@ def parse_static_id(model_id: str) -> StaticSpec:
             else:
                 spec = replace(spec, sif=float(value))
         except ValueError as exc:
-            raise ValueError(f"static embedder id {model_id!r}: {exc} (options: pca=<int>, sif=<float>, dtype=...)") from exc
+            raise ValueError(
+                f"static embedder id {model_id!r}: {exc} (options: pca=<int>, sif=<float>, dtype=...)"
+            ) from exc
     if spec.dtype not in DTYPES:
         raise ValueError(f"static embedder id {model_id!r}: dtype must be one of {DTYPES}, got {spec.dtype!r}")
     if spec.pca < 0 or spec.sif < 0:

@@ -93,8 +93,7 @@ class BenchmarkItems:
             if self.dropped_unscored:
                 why.append(f"{self.dropped_unscored} without scores for both models")
             raise EmptyBenchmarkError(
-                f"benchmark {self.name!r} has no items left to evaluate"
-                + (f" ({'; '.join(why)})" if why else "")
+                f"benchmark {self.name!r} has no items left to evaluate" + (f" ({'; '.join(why)})" if why else "")
             )
         if not (len(self.prompts) == len(self.strong_perf) == len(self.weak_perf) == len(self.ids)):
             raise EvaluationError(f"benchmark {self.name!r}: prompts, ids and scores differ in length")
@@ -220,7 +219,9 @@ def load_routellm_benchmark(
 ) -> BenchmarkItems:
     """RouteLLM's GSM8K or MMLU file, decontaminated with its ``contaminated_prompts.jsonl``."""
     if benchmark not in ROUTELLM_BENCHMARKS:
-        raise UnknownBenchmarkError(f"unknown RouteLLM benchmark {benchmark!r}; choose from {', '.join(ROUTELLM_BENCHMARKS)}")
+        raise UnknownBenchmarkError(
+            f"unknown RouteLLM benchmark {benchmark!r}; choose from {', '.join(ROUTELLM_BENCHMARKS)}"
+        )
     root = resolve_data_dir(data_dir) / "routellm" / benchmark
     path = root / "gsm8k_responses.csv" if benchmark == "gsm8k" else root / "responses"
     contaminated = load_contaminated_prompts(root / "contaminated_prompts.jsonl")
@@ -338,7 +339,9 @@ def load_mt_bench(
             )
 
     def item_score(qid: str, model: str, n_turns: int) -> float | None:
-        means = [float(np.mean(per_turn[(qid, model, t)])) for t in range(1, n_turns + 1) if per_turn.get((qid, model, t))]
+        means = [
+            float(np.mean(per_turn[(qid, model, t)])) for t in range(1, n_turns + 1) if per_turn.get((qid, model, t))
+        ]
         return float(np.mean(means)) if means else None
 
     ids, prompts, strong_perf, weak_perf = [], [], [], []
@@ -356,9 +359,18 @@ def load_mt_bench(
         strong_perf.append(s)
         weak_perf.append(w)
     return BenchmarkItems(
-        name=name or "mt-bench", prompts=prompts, strong_perf=np.array(strong_perf), weak_perf=np.array(weak_perf),
-        strong=strong_c, weak=weak_c, dropped_contaminated=contaminated, dropped_unscored=unscored, ids=ids,
-        scale="1-10", source=str(root), n_total=len(questions),
+        name=name or "mt-bench",
+        prompts=prompts,
+        strong_perf=np.array(strong_perf),
+        weak_perf=np.array(weak_perf),
+        strong=strong_c,
+        weak=weak_c,
+        dropped_contaminated=contaminated,
+        dropped_unscored=unscored,
+        ids=ids,
+        scale="1-10",
+        source=str(root),
+        n_total=len(questions),
     )
 
 

@@ -33,7 +33,15 @@ from .protocols import train_predictor_router
 from .runner import LENGTH, ORACLE, RANDOM, BenchmarkReport, evaluate_scores
 from .yardstick import YARDSTICK, YardstickSource, load_source_items, record_group, yardstick_source
 
-__all__ = ["LOSO", "LosoReport", "RecipeRun", "overlapping_prompts", "run_loso", "train_fold_router", "write_loso_report"]
+__all__ = [
+    "LOSO",
+    "LosoReport",
+    "RecipeRun",
+    "overlapping_prompts",
+    "run_loso",
+    "train_fold_router",
+    "write_loso_report",
+]
 
 LOSO = "leave-one-source-out"
 
@@ -108,11 +116,15 @@ class LosoReport:
         lines.append(f"{'summary (APGR)':<{width}}{'':>7}" + "".join(f"{c:>{cw}}" for c in cols[:-1]))
         for key, label in (("mean", "macro mean"), ("worst", "worst source")):
             lines.append(f"{label:<{width}}{'':>7}" + "".join(f"{summ[c][key]:>{cw}.3f}" for c in cols[:-1]))
-        lines.append(f"{'worst is':<{width}}{'':>7}" + "".join(f"{summ[c]['worst_source'][:cw - 2]:>{cw}}" for c in cols[:-1]))
+        lines.append(
+            f"{'worst is':<{width}}{'':>7}" + "".join(f"{summ[c]['worst_source'][: cw - 2]:>{cw}}" for c in cols[:-1])
+        )
         n = len(self.folds)
         for key, label in (("above_random", "sources > 0.50"), ("above_length", "sources > length")):
-            lines.append(f"{label:<{width}}{'':>7}" + "".join(
-                f"{str(summ[c].get(key, '-')) + '/' + str(n):>{cw}}" for c in cols[:-1]))
+            lines.append(
+                f"{label:<{width}}{'':>7}"
+                + "".join(f"{str(summ[c].get(key, '-')) + '/' + str(n):>{cw}}" for c in cols[:-1])
+            )
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
@@ -123,7 +135,11 @@ class LosoReport:
             "summary": self.summary(),
             "folds": [
                 {
-                    "source": src.name, "traffic": src.traffic, "strong": src.strong, "weak": src.weak, "why": src.why,
+                    "source": src.name,
+                    "traffic": src.traffic,
+                    "strong": src.strong,
+                    "weak": src.weak,
+                    "why": src.why,
                     "report": rep.to_json(),
                     "training": [vars(r) for r in runs],
                 }
@@ -136,7 +152,10 @@ def _belongs_to(source: str, drop: frozenset[str] = frozenset()) -> Any:
     """A predicate: does a training record belong to the held-out ``source`` (or overlap it: ``drop``)?"""
 
     def test(record: Outcome | Comparison) -> bool:
-        return record.prompt in drop or record_group(record.source, record.prompt, getattr(record, "prompt_id", "")) == source
+        return (
+            record.prompt in drop
+            or record_group(record.source, record.prompt, getattr(record, "prompt_id", "")) == source
+        )
 
     return test
 
@@ -146,7 +165,9 @@ class _Prompt:
     prompt: str
 
 
-def overlapping_prompts(records: Sequence[Any], items: BenchmarkItems, embedder: Any, threshold: float = 0.95) -> frozenset[str]:
+def overlapping_prompts(
+    records: Sequence[Any], items: BenchmarkItems, embedder: Any, threshold: float = 0.95
+) -> frozenset[str]:
     """Training prompts of ``records`` outside the held-out source that overlap its items.
 
     The rules of ``winroute train``'s decontamination (exact, containment, embedding
@@ -159,7 +180,12 @@ def overlapping_prompts(records: Sequence[Any], items: BenchmarkItems, embedder:
 
 
 def train_fold_router(
-    config: Any, items: BenchmarkItems, embedder: Any, *, records: Any = None, data_dir: str | Path | None = None,
+    config: Any,
+    items: BenchmarkItems,
+    embedder: Any,
+    *,
+    records: Any = None,
+    data_dir: str | Path | None = None,
     overlapping: frozenset[str] | None = None,
 ) -> tuple[Any, RecipeRun]:
     """``config`` trained without ``items``' source and decontaminated against its prompts, for its pair.
@@ -174,8 +200,12 @@ def train_fold_router(
     records = records if records is not None else recipe_records(config, data_dir)
     drop = overlapping or frozenset()
     comparisons, report = recipe_battles(
-        config, embedder, data_dir=data_dir, extra_eval_prompts=() if overlapping is not None else items.prompts,
-        exclude=_belongs_to(items.name, drop), records=records,
+        config,
+        embedder,
+        data_dir=data_dir,
+        extra_eval_prompts=() if overlapping is not None else items.prompts,
+        exclude=_belongs_to(items.name, drop),
+        records=records,
     )
     if not comparisons:
         raise ValueError("no training battles left once the held-out source is removed")
@@ -183,7 +213,12 @@ def train_fold_router(
     run.battles = len(comparisons)
     run.dropped = len(own & drop) + (0 if report is None else report.n_dropped)
     router = train_predictor_router(
-        config.predictor, comparisons, config, embedder, strong=items.strong, weak=items.weak,
+        config.predictor,
+        comparisons,
+        config,
+        embedder,
+        strong=items.strong,
+        weak=items.weak,
         predictor_models=target_aliases(config, items.strong, items.weak),
     )
     run.seconds = round(time.perf_counter() - started, 1)
@@ -191,15 +226,24 @@ def train_fold_router(
 
 
 def _fold_scores(
-    config: Any, label: str, items: BenchmarkItems, records: Any, embedder: Any, data_dir: str | Path | None,
+    config: Any,
+    label: str,
+    items: BenchmarkItems,
+    records: Any,
+    embedder: Any,
+    data_dir: str | Path | None,
     overlapping: frozenset[str],
 ) -> tuple[np.ndarray | None, RecipeRun]:
     """Train ``config`` without the held-out source and score its items (None: it could not train)."""
     started = time.perf_counter()
     try:
-        router, run = train_fold_router(config, items, embedder, records=records, data_dir=data_dir, overlapping=overlapping)
+        router, run = train_fold_router(
+            config, items, embedder, records=records, data_dir=data_dir, overlapping=overlapping
+        )
     except ValueError as exc:
-        return None, RecipeRun(label, skipped=str(exc).splitlines()[0][:300], seconds=round(time.perf_counter() - started, 1))
+        return None, RecipeRun(
+            label, skipped=str(exc).splitlines()[0][:300], seconds=round(time.perf_counter() - started, 1)
+        )
     run.recipe = label
     scores = np.asarray(router.score_texts(items.prompts), dtype=float)
     run.seconds = round(time.perf_counter() - started, 1)
@@ -233,14 +277,22 @@ def run_loso(
     loaded: dict[tuple[Any, ...], Any] = {}  # recipes over the same sources share one load
     records = {}
     for label, cfg in configs.items():
-        key = (*sorted(s for s, w in cfg.sources.items() if w > 0), cfg.target == "models")  # what recipe_records checks
+        key = (
+            *sorted(s for s, w in cfg.sources.items() if w > 0),
+            cfg.target == "models",
+        )  # what recipe_records checks
         if key not in loaded:
             loaded[key] = recipe_records(cfg, data_dir)
         records[label] = loaded[key]
-    report = LosoReport(list(configs), settings={
-        "recipes": {label: cfg.path for label, cfg in configs.items()},
-        "seeds": seeds, "max_items": max_items, "seed": seed,
-    })
+    report = LosoReport(
+        list(configs),
+        settings={
+            "recipes": {label: cfg.path for label, cfg in configs.items()},
+            "seeds": seeds,
+            "max_items": max_items,
+            "seed": seed,
+        },
+    )
     checker = DiskCachedEmbedder(make_embedder(), cache)  # one decontamination embedder for every recipe
     everything = [r for data in loaded.values() for r in (*data.outcomes, *data.comparisons)]
     for src in chosen:
@@ -257,8 +309,14 @@ def run_loso(
             sc, run = _fold_scores(cfg, label, items, records[label], embedders[cfg.embedder], data_dir, overlapping)
             runs.append(run)
             if verbose:
-                _log(f"  {label}: " + (f"skipped ({run.skipped})" if sc is None else
-                                       f"{run.battles:,} battles, {run.dropped:,} dropped as overlapping, {run.seconds:.0f} s"))
+                _log(
+                    f"  {label}: "
+                    + (
+                        f"skipped ({run.skipped})"
+                        if sc is None
+                        else f"{run.battles:,} battles, {run.dropped:,} dropped as overlapping, {run.seconds:.0f} s"
+                    )
+                )
             if sc is not None:
                 scores[label] = sc
         rep = evaluate_scores(items, scores, seeds=seeds, protocol=LOSO)
@@ -279,8 +337,14 @@ def plot_loso(report: LosoReport, path: str | Path) -> Path:
     width = 0.8 / len(names)
     for i, name in enumerate(names):
         vals = [report.apgr(name)[s] for s in sources]
-        ax.bar(x + (i - (len(names) - 1) / 2) * width, vals, width, label=name,
-               color="lightgrey" if name == LENGTH else None, edgecolor="black" if name == LENGTH else None)
+        ax.bar(
+            x + (i - (len(names) - 1) / 2) * width,
+            vals,
+            width,
+            label=name,
+            color="lightgrey" if name == LENGTH else None,
+            edgecolor="black" if name == LENGTH else None,
+        )
     for j, (_, rep, _) in enumerate(report.folds):
         lo, hi = rep.random_interval
         ax.fill_between([j - 0.45, j + 0.45], [lo, lo], [hi, hi], color="tab:red", alpha=0.15, linewidth=0)
@@ -309,8 +373,15 @@ def write_loso_report(report: LosoReport, out_dir: str | Path, *, plot: bool = T
         writer.writerow(["source", "strong", "weak", "router", "apgr", "apgr_lo", "apgr_hi", "cpt_50", "cpt_80"])
         for src, rep, _ in report.folds:
             for name, row in rep.rows.items():
-                writer.writerow([src.name, src.strong, src.weak, name, *(row.get(k, "") for k in
-                                 ("apgr", "apgr_lo", "apgr_hi", "cpt_50", "cpt_80"))])
+                writer.writerow(
+                    [
+                        src.name,
+                        src.strong,
+                        src.weak,
+                        name,
+                        *(row.get(k, "") for k in ("apgr", "apgr_lo", "apgr_hi", "cpt_50", "cpt_80")),
+                    ]
+                )
     paths[2].write_text(report.table() + "\n", encoding="utf-8")
     if plot:
         paths.append(plot_loso(report, out / "loso.png"))

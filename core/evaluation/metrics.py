@@ -129,10 +129,7 @@ class Curve:
         s = np.asarray(strong_shares, dtype=float).ravel()
         p = np.asarray(performances, dtype=float).ravel()
         if not len(t) == len(s) == len(p):
-            raise ValueError(
-                f"length mismatch: {len(t)} thresholds, {len(s)} strong shares, "
-                f"{len(p)} performances"
-            )
+            raise ValueError(f"length mismatch: {len(t)} thresholds, {len(s)} strong shares, {len(p)} performances")
         return cls(tuple(CurvePoint(float(a), float(b), float(c)) for a, b, c in zip(t, s, p)), name)
 
     def __len__(self) -> int:
@@ -240,8 +237,7 @@ def _check_gap(strong_mean: float, weak_mean: float) -> tuple[float, float]:
         raise ValueError(f"strong_mean and weak_mean must be finite, got {s!r} and {w!r}")
     if s == w:
         raise ValueError(
-            f"strong and weak means are equal ({s!r}): PGR is undefined "
-            "(there is no gap between the models to recover)"
+            f"strong and weak means are equal ({s!r}): PGR is undefined (there is no gap between the models to recover)"
         )
     return s, w
 
@@ -520,9 +516,7 @@ def aiq(
             "with a single distinct cost there is nothing to integrate"
         )
     if lo > c.min() or hi < c.max():
-        raise ValueError(
-            f"cost_range ({lo!r}, {hi!r}) must cover all costs ({c.min()!r} to {c.max()!r})"
-        )
+        raise ValueError(f"cost_range ({lo!r}, {hi!r}) must cover all costs ({c.min()!r} to {c.max()!r})")
     xs, ys = hx, hy
     if hi > xs[-1]:
         xs, ys = np.append(xs, hi), np.append(ys, ys[-1])
@@ -616,9 +610,7 @@ def _text_length(prompt: Any) -> int:
             if isinstance(content, str):
                 total += len(content)
             elif isinstance(content, Sequence):
-                total += sum(
-                    len(part.get("text", "")) for part in content if isinstance(part, Mapping)
-                )
+                total += sum(len(part.get("text", "")) for part in content if isinstance(part, Mapping))
         return total
     raise TypeError(f"a prompt must be a string or a list of messages, got {type(prompt).__name__}")
 

@@ -213,11 +213,18 @@ def load_nway_items(
     test_out, _ = load_nway_source(source, "test", data_dir)
     train_texts, models, train_scores, train_costs = outcome_matrix(train_out)
     test_kept, leakage = remove_test_leakage(
-        test_out, train_texts, source=source, threshold=leakage_threshold or LEAKAGE_THRESHOLD,
+        test_out,
+        train_texts,
+        source=source,
+        threshold=leakage_threshold or LEAKAGE_THRESHOLD,
         embed=embedder.embed if leakage_threshold is not None else None,
     )
-    rules = ", ".join(f"{r} {n}" for r, n in leakage["by_rule"].items() if n or r != "embedding" or leakage["embedding_checked"])
-    log(f"{key}: removed {leakage['removed']} of {leakage['test_prompts']} test prompts that also occur in train ({rules})")
+    rules = ", ".join(
+        f"{r} {n}" for r, n in leakage["by_rule"].items() if n or r != "embedding" or leakage["embedding_checked"]
+    )
+    log(
+        f"{key}: removed {leakage['removed']} of {leakage['test_prompts']} test prompts that also occur in train ({rules})"
+    )
     test_texts, _, scores, costs = outcome_matrix(test_kept, models)
     complete = ~np.isnan(scores).any(axis=1)
     missing_score = int((~complete).sum())
@@ -278,8 +285,18 @@ def load_nway_items(
         "cost_basis": basis,
         "embedder": str(getattr(embedder, "model_id", type(embedder).__name__)),
     }
-    return NWayItems(key, source, list(models), OutcomeData(train_q, list(models), train_scores, train_costs),
-                     test_texts, scores, costs, specs, tokens, info)
+    return NWayItems(
+        key,
+        source,
+        list(models),
+        OutcomeData(train_q, list(models), train_scores, train_costs),
+        test_texts,
+        scores,
+        costs,
+        specs,
+        tokens,
+        info,
+    )
 
 
 # --------------------------------------------------------------------------------------- routers
@@ -309,7 +326,9 @@ def cost_weight_sweep(costs: np.ndarray, n: int = N_WEIGHTS) -> np.ndarray:
     return np.concatenate([[0.0], np.logspace(math.log10(lo), math.log10(max(hi, lo * 10)), n)])
 
 
-def line_margin(costs: np.ndarray, qualities: np.ndarray, cheap: tuple[float, float], best: tuple[float, float]) -> np.ndarray:
+def line_margin(
+    costs: np.ndarray, qualities: np.ndarray, cheap: tuple[float, float], best: tuple[float, float]
+) -> np.ndarray:
     """Quality minus the line joining the cheapest and the best single model, per point.
 
     Right of the best model the line continues flat at its quality (more money should not
@@ -364,8 +383,11 @@ def parse_router_spec(spec: str) -> tuple[str, dict[str, Any]]:
         name, eq, value = part.partition("=")
         if not eq:
             raise EvaluationError(f"router {spec!r}: parameters are name=value pairs separated by commas")
-        params[name.strip()] = json.loads(value.strip().lower()) if value.strip().lower() in ("true", "false") else (
-            _number(value.strip()))
+        params[name.strip()] = (
+            json.loads(value.strip().lower())
+            if value.strip().lower() in ("true", "false")
+            else (_number(value.strip()))
+        )
     return kind, params
 
 
@@ -379,23 +401,35 @@ def _number(text: str) -> Any:
             return text
 
 
-def _router_and_origin(spec: Any, items: NWayItems, embedder: Any, recipe_params: Mapping[str, Mapping[str, Any]]) -> tuple[Any, str, str, dict[str, Any], float | None]:
+def _router_and_origin(
+    spec: Any, items: NWayItems, embedder: Any, recipe_params: Mapping[str, Mapping[str, Any]]
+) -> tuple[Any, str, str, dict[str, Any], float | None]:
     if not isinstance(spec, (str, Path)):  # a router object: NWayRouter or anything with its predict_texts
         return spec, spec.predictor.kind, "in memory", spec.predictor.get_params(), None
     kind, params = parse_router_spec(str(spec))
     if kind in QUALITY_PREDICTORS:
         merged = {**dict(recipe_params.get(kind, {})), **params}
         started = time.perf_counter()
-        router = train_nway_router(items.train, items.specs, predictor=kind, predictor_params=merged, embedder=embedder,
-                                   name=f"{items.benchmark}-{kind}")
+        router = train_nway_router(
+            items.train,
+            items.specs,
+            predictor=kind,
+            predictor_params=merged,
+            embedder=embedder,
+            name=f"{items.benchmark}-{kind}",
+        )
         return router, kind, "trained on the fly", merged, time.perf_counter() - started
     path = Path(spec).expanduser()
     if path.is_dir() and (path / "router.json").is_file():
         meta = read_json(path / "router.json")
         if meta.get("kind") != "nway":
-            raise EvaluationError(f"{path} holds a two-model router; N-way benchmarks need an N-way router (winroute train configs/{items.source}.toml)")
+            raise EvaluationError(
+                f"{path} holds a two-model router; N-way benchmarks need an N-way router (winroute train configs/{items.source}.toml)"
+            )
         model_id = str(meta.get("embedder"))
-        emb = embedder if getattr(embedder, "model_id", None) == model_id else DiskCachedEmbedder(make_embedder(model_id))
+        emb = (
+            embedder if getattr(embedder, "model_id", None) == model_id else DiskCachedEmbedder(make_embedder(model_id))
+        )
         router = NWayRouter.load(path, embedder=emb)
         return router, router.predictor.kind, str(path), router.predictor.get_params(), None
     raise EvaluationError(
@@ -427,7 +461,9 @@ def _curve(name: str, router: Any, items: NWayItems, weights: np.ndarray | None)
         shares[k] = np.bincount(real, minlength=len(items.models)) / len(items)
     predictions = np.full((len(items), len(items.models)), np.nan)
     predictions[:, cols] = q
-    return RouterCurve(name, router.predictor.kind, "", {}, names, w, out["q"], out["c"], out["ce"], out["qp"], shares, predictions)
+    return RouterCurve(
+        name, router.predictor.kind, "", {}, names, w, out["q"], out["c"], out["ce"], out["qp"], shares, predictions
+    )
 
 
 # --------------------------------------------------------------------------------------- report
@@ -481,15 +517,19 @@ class NWayReport:
             f"routers trained on {info.get('n_train')} train prompts",
         ]
         if info.get("max_items") or info.get("max_train"):
-            lines.append(f"  seeded subsample (seed {info.get('seed')}): {self.n_items} of {info.get('n_test_after_cleaning')} "
-                         f"test items, {info.get('n_train')} of {info.get('n_train_total')} train prompts")
+            lines.append(
+                f"  seeded subsample (seed {info.get('seed')}): {self.n_items} of {info.get('n_test_after_cleaning')} "
+                f"test items, {info.get('n_train')} of {info.get('n_train_total')} train prompts"
+            )
         lines += [
             f"  test prompts also in train, removed: {lk.get('removed', 0)} of {lk.get('test_prompts', '?')} "
             f"({rules}; compared on {lk.get('compared', '?')}"
-            + (f", embedding cosine >= {lk.get('threshold')}" if lk.get("embedding_checked") else "") + ")",
+            + (f", embedding cosine >= {lk.get('threshold')}" if lk.get("embedding_checked") else "")
+            + ")",
             f"  test items with a missing score, dropped: {info.get('dropped_missing_score', 0)}",
             f"  cost per call (USD): {info.get('cost_basis')}",
-            f"  ref = {self.reference}" + (" (not in this benchmark: the best single model)" if self.reference != REFERENCE_MODEL else ""),
+            f"  ref = {self.reference}"
+            + (" (not in this benchmark: the best single model)" if self.reference != REFERENCE_MODEL else ""),
             "",
         ]
         width = max(36, *(len(m) + 11 for m in self.models), *(len(n) + 7 for n in self.routers))
@@ -498,14 +538,20 @@ class NWayReport:
         for j in np.argsort(self.single_cost, kind="stable"):
             m = self.models[int(j)]
             tag = " (cheapest)" if m == self.cheapest else " (best)" if m == self.best else ""
-            lines.append(f"{(m + tag):<{width}} {self.single_quality[j]:8.4f} {self.single_cost[j]:12.6f} "
-                         f"{self.single_cost[j] / ref_c:13.3f}x")
-        for label, (q, c) in (("oracle (best per item, cheapest tie)", self.oracle),
-                              ("random N-way (uniform, expected)", self.random)):
+            lines.append(
+                f"{(m + tag):<{width}} {self.single_quality[j]:8.4f} {self.single_cost[j]:12.6f} "
+                f"{self.single_cost[j] / ref_c:13.3f}x"
+            )
+        for label, (q, c) in (
+            ("oracle (best per item, cheapest tie)", self.oracle),
+            ("random N-way (uniform, expected)", self.random),
+        ):
             lines.append(f"{label:<{width}} {q:8.4f} {c:12.6f} {c / ref_c:13.3f}x")
         for name, r in self.routers.items():
             i = int(np.argmax(r.weights == 0.0)) if (r.weights == 0.0).any() else 0
-            lines.append(f"{name + ' (w=0)':<{width}} {r.qualities[i]:8.4f} {r.costs[i]:12.6f} {r.costs[i] / ref_c:13.3f}x")
+            lines.append(
+                f"{name + ' (w=0)':<{width}} {r.qualities[i]:8.4f} {r.costs[i]:12.6f} {r.costs[i] / ref_c:13.3f}x"
+            )
         lo, hi = self.cost_range
         lines += [
             "",
@@ -520,27 +566,45 @@ class NWayReport:
             "hull = the same check on the router's non-decreasing convex hull",
             "",
         ]
-        h2 = (f"{'router':<{max(12, *(len(n) for n in self.routers))}}  {'AIQ':>6}  {'matches best single':<38}  "
-              f"{'min margin over cheapest-best line':<54}  quality at <= half {self.reference} cost")
+        h2 = (
+            f"{'router':<{max(12, *(len(n) for n in self.routers))}}  {'AIQ':>6}  {'matches best single':<38}  "
+            f"{'min margin over cheapest-best line':<54}  quality at <= half {self.reference} cost"
+        )
         lines += [h2, "-" * len(h2)]
         for name, r in self.routers.items():
             s = r.summary
             m = s["match_best"]
-            match = (f"at ${m['cost']:.6f} ({m['cost'] / best_c:.0%} of its cost)" if m["reached"]
-                     else f"never: best {m['best_quality']:.4f} at ${m['cost']:.6f}")
+            match = (
+                f"at ${m['cost']:.6f} ({m['cost'] / best_c:.0%} of its cost)"
+                if m["reached"]
+                else f"never: best {m['best_quality']:.4f} at ${m['cost']:.6f}"
+            )
             lm = s["line"]
-            margin = (f"{lm['min_margin']:+.4f} ({lm['min_margin'] * self.n_items:+.1f} items) at ${lm['at_cost']:.6f} "
-                      + ("ok" if not lm["below"] else f"BELOW at {lm['n_below']} pt")
-                      + ("; hull BELOW" if lm.get("hull_below") else "; hull ok") if lm["min_margin"] is not None else "n/a")
+            margin = (
+                f"{lm['min_margin']:+.4f} ({lm['min_margin'] * self.n_items:+.1f} items) at ${lm['at_cost']:.6f} "
+                + ("ok" if not lm["below"] else f"BELOW at {lm['n_below']} pt")
+                + ("; hull BELOW" if lm.get("hull_below") else "; hull ok")
+                if lm["min_margin"] is not None
+                else "n/a"
+            )
             h = s["half_reference"]
-            half = (f"{h['quality']:.4f} at ${h['cost']:.6f} (hull {h['hull_quality']:.4f}); "
-                    f"{'reaches' if h['reached'] else 'misses'} {ref_q:.4f}" if h["quality"] is not None else "no point that cheap")
-            lines.append(f"{name:<{max(12, *(len(n) for n in self.routers))}}  {s['aiq']:6.4f}  {match:<38}  {margin:<54}  {half}")
+            half = (
+                f"{h['quality']:.4f} at ${h['cost']:.6f} (hull {h['hull_quality']:.4f}); "
+                f"{'reaches' if h['reached'] else 'misses'} {ref_q:.4f}"
+                if h["quality"] is not None
+                else "no point that cheap"
+            )
+            lines.append(
+                f"{name:<{max(12, *(len(n) for n in self.routers))}}  {s['aiq']:6.4f}  {match:<38}  {margin:<54}  {half}"
+            )
         fits = [f"{n} {r.fit_seconds:.1f} s" for n, r in self.routers.items() if r.fit_seconds is not None]
         if fits:
             lines += ["", "training time: " + ", ".join(fits)]
-        lines += ["", f"Router sweeps ({len(next(iter(self.routers.values())).weights)} cost weights w; the Pareto-optimal "
-                  "points, by cost): w -> quality, cost per call, most used models"]
+        lines += [
+            "",
+            f"Router sweeps ({len(next(iter(self.routers.values())).weights)} cost weights w; the Pareto-optimal "
+            "points, by cost): w -> quality, cost per call, most used models",
+        ]
         for name, r in self.routers.items():
             lines.append(f"  {name}:")
             for i in r.pareto_points():
@@ -548,9 +612,15 @@ class NWayReport:
                 used = ", ".join(f"{self.models[j]} {r.shares[i, j]:.0%}" for j in top if r.shares[i, j] > 0)
                 lines.append(f"    w={r.weights[i]:<10.4g} {r.qualities[i]:.4f}  ${r.costs[i]:.6f}  {used}")
         if self.diagnostic:
-            classes = [c for c in ("0", "1", "partial") if any(d[m][f"n_{c}"] for d in self.diagnostic.values() for m in d)]
-            lines += ["", "PROCEED diagnostic: mean predicted score on the test items where the model's true score was "
-                      + " / ".join(classes) + " (n items per class)"]
+            classes = [
+                c for c in ("0", "1", "partial") if any(d[m][f"n_{c}"] for d in self.diagnostic.values() for m in d)
+            ]
+            lines += [
+                "",
+                "PROCEED diagnostic: mean predicted score on the test items where the model's true score was "
+                + " / ".join(classes)
+                + " (n items per class)",
+            ]
             mw = max(len(m) for m in self.models)
             heads = "  ".join(f"{n:^{7 * len(classes)}}" for n in self.diagnostic)
             lines.append(f"  {'model':<{mw}}  {heads}  n ({' / '.join(classes)})")
@@ -558,7 +628,9 @@ class NWayReport:
                 cells = []
                 for d in self.diagnostic.values():
                     row = d.get(m)
-                    cells.append(" ".join(f"{row[c]:6.3f}" if row and row[c] is not None else f"{'-':>6}" for c in classes))
+                    cells.append(
+                        " ".join(f"{row[c]:6.3f}" if row and row[c] is not None else f"{'-':>6}" for c in classes)
+                    )
                 counts = next((d[m] for d in self.diagnostic.values() if m in d), None)
                 n = " / ".join(str(counts[f"n_{c}"]) for c in classes) if counts else ""
                 lines.append(f"  {m:<{mw}}  " + "  ".join(f"{c:^{7 * len(classes)}}" for c in cells) + f"  {n}")
@@ -566,44 +638,85 @@ class NWayReport:
 
     # -- files -------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
-        return _json_safe({
-            "benchmark": self.benchmark,
-            "n_items": self.n_items,
-            "models": self.models,
-            "single_models": {m: {"quality": float(q), "cost": float(c)}
-                              for m, q, c in zip(self.models, self.single_quality, self.single_cost)},
-            "cheapest": self.cheapest,
-            "best": self.best,
-            "reference": self.reference,
-            "oracle": {"quality": self.oracle[0], "cost": self.oracle[1]},
-            "random": {"quality": self.random[0], "cost": self.random[1]},
-            "cost_range": list(self.cost_range),
-            "zero_router_aiq": self.zero_router_aiq,
-            "routers": {
-                n: {
-                    "kind": r.kind, "origin": r.origin, "params": r.params, "fit_seconds": r.fit_seconds,
-                    **r.summary,
-                    "points": [
-                        {"cost_weight": float(r.weights[i]), "quality": float(r.qualities[i]), "cost": float(r.costs[i]),
-                         "expected_cost": float(r.expected_costs[i]), "predicted_quality": float(r.predicted_qualities[i]),
-                         "shares": {m: float(s) for m, s in zip(self.models, r.shares[i]) if s > 0}}
-                        for i in range(len(r.weights))
-                    ],
-                }
-                for n, r in self.routers.items()
-            },
-            "diagnostic": self.diagnostic,
-            "info": self.info,
-        })
+        return _json_safe(
+            {
+                "benchmark": self.benchmark,
+                "n_items": self.n_items,
+                "models": self.models,
+                "single_models": {
+                    m: {"quality": float(q), "cost": float(c)}
+                    for m, q, c in zip(self.models, self.single_quality, self.single_cost)
+                },
+                "cheapest": self.cheapest,
+                "best": self.best,
+                "reference": self.reference,
+                "oracle": {"quality": self.oracle[0], "cost": self.oracle[1]},
+                "random": {"quality": self.random[0], "cost": self.random[1]},
+                "cost_range": list(self.cost_range),
+                "zero_router_aiq": self.zero_router_aiq,
+                "routers": {
+                    n: {
+                        "kind": r.kind,
+                        "origin": r.origin,
+                        "params": r.params,
+                        "fit_seconds": r.fit_seconds,
+                        **r.summary,
+                        "points": [
+                            {
+                                "cost_weight": float(r.weights[i]),
+                                "quality": float(r.qualities[i]),
+                                "cost": float(r.costs[i]),
+                                "expected_cost": float(r.expected_costs[i]),
+                                "predicted_quality": float(r.predicted_qualities[i]),
+                                "shares": {m: float(s) for m, s in zip(self.models, r.shares[i]) if s > 0},
+                            }
+                            for i in range(len(r.weights))
+                        ],
+                    }
+                    for n, r in self.routers.items()
+                },
+                "diagnostic": self.diagnostic,
+                "info": self.info,
+            }
+        )
 
     def point_rows(self) -> list[dict[str, Any]]:
-        rows = [{"kind": "single", "name": m, "cost_weight": "", "quality": float(q), "cost": float(c), "expected_cost": ""}
-                for m, q, c in zip(self.models, self.single_quality, self.single_cost)]
-        rows.append({"kind": "oracle", "name": "oracle", "cost_weight": "", "quality": self.oracle[0], "cost": self.oracle[1], "expected_cost": ""})
-        rows.append({"kind": "random", "name": "random", "cost_weight": "", "quality": self.random[0], "cost": self.random[1], "expected_cost": ""})
+        rows = [
+            {"kind": "single", "name": m, "cost_weight": "", "quality": float(q), "cost": float(c), "expected_cost": ""}
+            for m, q, c in zip(self.models, self.single_quality, self.single_cost)
+        ]
+        rows.append(
+            {
+                "kind": "oracle",
+                "name": "oracle",
+                "cost_weight": "",
+                "quality": self.oracle[0],
+                "cost": self.oracle[1],
+                "expected_cost": "",
+            }
+        )
+        rows.append(
+            {
+                "kind": "random",
+                "name": "random",
+                "cost_weight": "",
+                "quality": self.random[0],
+                "cost": self.random[1],
+                "expected_cost": "",
+            }
+        )
         for n, r in self.routers.items():
-            rows += [{"kind": "router", "name": n, "cost_weight": float(r.weights[i]), "quality": float(r.qualities[i]),
-                      "cost": float(r.costs[i]), "expected_cost": float(r.expected_costs[i])} for i in range(len(r.weights))]
+            rows += [
+                {
+                    "kind": "router",
+                    "name": n,
+                    "cost_weight": float(r.weights[i]),
+                    "quality": float(r.qualities[i]),
+                    "cost": float(r.costs[i]),
+                    "expected_cost": float(r.expected_costs[i]),
+                }
+                for i in range(len(r.weights))
+            ]
         return rows
 
     def diagnostic_rows(self) -> list[dict[str, Any]]:
@@ -635,30 +748,60 @@ def _summarise(r: RouterCurve, report_bits: dict[str, Any]) -> dict[str, Any]:
     c, q = r.costs[order], r.qualities[order]
     reach = np.flatnonzero(q >= best_q - _EPS)
     if reach.size:
-        match = {"reached": True, "cost": float(c[reach[0]]), "quality": float(q[reach[0]]),
-                 "cost_weight": float(r.weights[order][reach[0]])}
+        match = {
+            "reached": True,
+            "cost": float(c[reach[0]]),
+            "quality": float(q[reach[0]]),
+            "cost_weight": float(r.weights[order][reach[0]]),
+        }
     else:
         k = int(np.lexsort((c, -q))[0])
-        match = {"reached": False, "best_quality": float(q[k]), "cost": float(c[k]), "cost_weight": float(r.weights[order][k])}
+        match = {
+            "reached": False,
+            "best_quality": float(q[k]),
+            "cost": float(c[k]),
+            "cost_weight": float(r.weights[order][k]),
+        }
     margins = line_margin(c, q, cheap, (best_c, best_q))
     if np.isfinite(margins).any():
         k = int(np.nanargmin(margins))
         tol = report_bits["tolerance"]
-        line = {"min_margin": float(margins[k]), "at_cost": float(c[k]), "below": bool(margins[k] < -tol),
-                "n_below": int((margins < -tol).sum()), "tolerance": tol}
+        line = {
+            "min_margin": float(margins[k]),
+            "at_cost": float(c[k]),
+            "below": bool(margins[k] < -tol),
+            "n_below": int((margins < -tol).sum()),
+            "tolerance": tol,
+        }
     else:
         line = {"min_margin": None, "at_cost": None, "below": False, "n_below": 0}
     hx, hy = non_decreasing_convex_hull(c, q)
     hull_margins = line_margin(hx, hy, cheap, (best_c, best_q))
-    line["hull_below"] = bool(np.isfinite(hull_margins).any() and np.nanmin(hull_margins) < -line.get("tolerance", _EPS))
+    line["hull_below"] = bool(
+        np.isfinite(hull_margins).any() and np.nanmin(hull_margins) < -line.get("tolerance", _EPS)
+    )
     cheap_enough = np.flatnonzero(c <= ref_c / 2 + _EPS)
     if cheap_enough.size:
         k = cheap_enough[int(np.argmax(q[cheap_enough]))]
         hull_q = float(np.interp(ref_c / 2, hx, hy, left=np.nan)) if ref_c / 2 >= hx[0] else float("nan")
-        half = {"budget": ref_c / 2, "quality": float(q[k]), "cost": float(c[k]), "hull_quality": hull_q,
-                "reached": bool(q[k] >= ref_q - _EPS), "target": ref_q, "cost_weight": float(r.weights[order][k])}
+        half = {
+            "budget": ref_c / 2,
+            "quality": float(q[k]),
+            "cost": float(c[k]),
+            "hull_quality": hull_q,
+            "reached": bool(q[k] >= ref_q - _EPS),
+            "target": ref_q,
+            "cost_weight": float(r.weights[order][k]),
+        }
     else:
-        half = {"budget": ref_c / 2, "quality": None, "cost": None, "hull_quality": None, "reached": False, "target": ref_q}
+        half = {
+            "budget": ref_c / 2,
+            "quality": None,
+            "cost": None,
+            "hull_quality": None,
+            "reached": False,
+            "target": ref_q,
+        }
     return {
         "aiq": aiq(r.costs, r.qualities, cost_range=(lo, hi)),
         "match_best": match,
@@ -703,18 +846,34 @@ def evaluate_nway(
             continue
         log(f"{items.benchmark}: router {name}")
         router, kind, origin, params, seconds = _router_and_origin(spec, items, embedder, recipe_params or {})
-        curve = _curve(Path(name).name if origin not in ("trained on the fly", "in memory") else name, router, items,
-                       None if cost_weights is None else np.asarray([0.0, *cost_weights]))
+        curve = _curve(
+            Path(name).name if origin not in ("trained on the fly", "in memory") else name,
+            router,
+            items,
+            None if cost_weights is None else np.asarray([0.0, *cost_weights]),
+        )
         curve.kind, curve.origin, curve.params, curve.fit_seconds = kind, origin, params, seconds
         curves[curve.name] = curve
 
     all_c = np.concatenate([single_c, [oracle[1], random_nway[1]], *(r.costs for r in curves.values())])
     cost_range = (float(all_c.min()), float(all_c.max()))
-    reference = REFERENCE_MODEL if REFERENCE_MODEL in items.models else items.models[
-        int(np.lexsort((single_c, -single_q))[0])]
+    reference = (
+        REFERENCE_MODEL if REFERENCE_MODEL in items.models else items.models[int(np.lexsort((single_c, -single_q))[0])]
+    )
     report = NWayReport(
-        items.benchmark, list(items.models), len(items), single_q, single_c, oracle, random_nway, curves, cost_range,
-        aiq(single_c, single_q, cost_range=cost_range), reference, {}, dict(items.info),
+        items.benchmark,
+        list(items.models),
+        len(items),
+        single_q,
+        single_c,
+        oracle,
+        random_nway,
+        curves,
+        cost_range,
+        aiq(single_c, single_q, cost_range=cost_range),
+        reference,
+        {},
+        dict(items.info),
     )
     bits = {
         "cost_range": cost_range,
@@ -744,28 +903,70 @@ def plot_nway(report: NWayReport, path: str | Path) -> Path:
     # the single models' non-decreasing convex hull and the cheapest-best line (straight in linear cost)
     hx, hy = non_decreasing_convex_hull(report.single_cost, report.single_quality)
     xs = np.geomspace(max(lo, 1e-12), hi, 400)
-    ax.plot(xs, np.interp(xs, hx, hy, left=np.nan), color="grey", linestyle=":", linewidth=1.2,
-            label=f"single models' hull (zero router), AIQ {report.zero_router_aiq:.3f}")
+    ax.plot(
+        xs,
+        np.interp(xs, hx, hy, left=np.nan),
+        color="grey",
+        linestyle=":",
+        linewidth=1.2,
+        label=f"single models' hull (zero router), AIQ {report.zero_router_aiq:.3f}",
+    )
     cq, cc = report.single(report.cheapest)
     bq, bc = report.single(report.best)
     lx = np.geomspace(cc, bc, 200) if bc > cc else np.array([cc])
-    ax.plot(lx, cq + (bq - cq) * (lx - cc) / (bc - cc) if bc > cc else [bq], color="black", linestyle="--",
-            linewidth=1.0, label=f"line {report.cheapest} - {report.best}\n(straight on a linear cost axis)")
-    ax.scatter(report.single_cost, report.single_quality, color="black", marker="o", s=28, zorder=3, label="single models")
+    ax.plot(
+        lx,
+        cq + (bq - cq) * (lx - cc) / (bc - cc) if bc > cc else [bq],
+        color="black",
+        linestyle="--",
+        linewidth=1.0,
+        label=f"line {report.cheapest} - {report.best}\n(straight on a linear cost axis)",
+    )
+    ax.scatter(
+        report.single_cost, report.single_quality, color="black", marker="o", s=28, zorder=3, label="single models"
+    )
     for m, q, c in zip(report.models, report.single_quality, report.single_cost):
         ax.annotate(m, (c, q), textcoords="offset points", xytext=(5, -3), fontsize=7)
-    ax.scatter([report.oracle[1]], [report.oracle[0]], color="tab:purple", marker="*", s=140, zorder=4,
-               label=f"oracle ({report.oracle[0]:.3f})")
-    ax.scatter([report.random[1]], [report.random[0]], color="tab:red", marker="X", s=70, zorder=4,
-               label=f"random N-way ({report.random[0]:.3f})")
+    ax.scatter(
+        [report.oracle[1]],
+        [report.oracle[0]],
+        color="tab:purple",
+        marker="*",
+        s=140,
+        zorder=4,
+        label=f"oracle ({report.oracle[0]:.3f})",
+    )
+    ax.scatter(
+        [report.random[1]],
+        [report.random[0]],
+        color="tab:red",
+        marker="X",
+        s=70,
+        zorder=4,
+        label=f"random N-way ({report.random[0]:.3f})",
+    )
     for i, (name, r) in enumerate(report.routers.items()):
         order = np.argsort(r.costs, kind="stable")
-        ax.plot(r.costs[order], r.qualities[order], marker=".", linestyle="-", color=_PALETTE[i % len(_PALETTE)],
-                label=f"router {name}, AIQ {r.summary['aiq']:.3f}")
+        ax.plot(
+            r.costs[order],
+            r.qualities[order],
+            marker=".",
+            linestyle="-",
+            color=_PALETTE[i % len(_PALETTE)],
+            label=f"router {name}, AIQ {r.summary['aiq']:.3f}",
+        )
     ref_q, ref_c = report.single(report.reference)
-    ax.axvline(ref_c / 2, color="tab:red", linestyle=(0, (1, 3)), linewidth=0.9, label=f"half of {report.reference}'s cost")
-    ax.axhline(ref_q, color="tab:red", linestyle=(0, (1, 3)), linewidth=0.9, alpha=0.6,
-               label=f"{report.reference}'s quality ({ref_q:.3f})")
+    ax.axvline(
+        ref_c / 2, color="tab:red", linestyle=(0, (1, 3)), linewidth=0.9, label=f"half of {report.reference}'s cost"
+    )
+    ax.axhline(
+        ref_q,
+        color="tab:red",
+        linestyle=(0, (1, 3)),
+        linewidth=0.9,
+        alpha=0.6,
+        label=f"{report.reference}'s quality ({ref_q:.3f})",
+    )
     ax.set_xscale("log")
     ax.set_xlim(lo / 1.25, hi * 1.9)  # room for the labels of the cheapest and the dearest model
     ax.set_xlabel("mean cost per call (USD, log scale)")
@@ -808,7 +1009,9 @@ def _recipe_for(source: str, config: str | None) -> Any:
     """The N-way recipe whose predictor / embedder / output-token settings apply (None: defaults)."""
     if config:
         if recipe_kind(config) != "nway":
-            raise EvaluationError(f"--config {config} is not an N-way recipe (kind = \"nway\"), e.g. configs/{source}.toml")
+            raise EvaluationError(
+                f'--config {config} is not an N-way recipe (kind = "nway"), e.g. configs/{source}.toml'
+            )
         return load_nway_recipe(config)
     for base in (Path("configs"), Path(__file__).resolve().parents[2] / "configs"):
         if (base / f"{source}.toml").is_file():
@@ -846,11 +1049,18 @@ def run_nway(
         params = {recipe.predictor: recipe.predictor_params} if recipe is not None else {}
         started = time.perf_counter()
         items = load_nway_items(
-            key, data_dir=data_dir, embedder=emb, max_items=max_items, max_train=max_train, seed=seed,
-            output_tokens=recipe.output_tokens if recipe is not None else DEFAULT_OUTPUT_TOKENS, verbose=verbose,
+            key,
+            data_dir=data_dir,
+            embedder=emb,
+            max_items=max_items,
+            max_train=max_train,
+            seed=seed,
+            output_tokens=recipe.output_tokens if recipe is not None else DEFAULT_OUTPUT_TOKENS,
+            verbose=verbose,
         )
-        report = evaluate_nway(items, list(routers or DEFAULT_NWAY_ROUTERS), embedder=emb, recipe_params=params,
-                               verbose=verbose)
+        report = evaluate_nway(
+            items, list(routers or DEFAULT_NWAY_ROUTERS), embedder=emb, recipe_params=params, verbose=verbose
+        )
         report.info["recipe"] = getattr(recipe, "path", None)
         report.info["seconds"] = round(time.perf_counter() - started, 1)
         print(report.table())

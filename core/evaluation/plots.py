@@ -30,9 +30,7 @@ def _matplotlib() -> tuple[Any, Any]:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - exercised only without matplotlib
-        raise ImportError(
-            "plotting needs matplotlib, which is not installed: pip install winroute[plot]"
-        ) from exc
+        raise ImportError("plotting needs matplotlib, which is not installed: pip install winroute[plot]") from exc
     return Figure, FigureCanvasAgg
 
 
@@ -73,7 +71,10 @@ def plot_curves(
             xs = 100.0 * x
             lo_ap, hi_ap = random_band.interval
             ax.plot(
-                xs, y, color="black", linestyle=":",
+                xs,
+                y,
+                color="black",
+                linestyle=":",
                 label=f"random (APGR {random_band.apgr:.3f}, 95% {lo_ap:.3f}-{hi_ap:.3f})",
             )
         else:

@@ -247,9 +247,7 @@ class CrossFitPlan:
                 raise AssertionError("a fold's router was trained on one of its own test items")
 
 
-def make_cross_fit_plan(
-    items: BenchmarkItems, *, k: int = 5, seed: int = 0, max_labels: int = 1500
-) -> CrossFitPlan:
+def make_cross_fit_plan(items: BenchmarkItems, *, k: int = 5, seed: int = 0, max_labels: int = 1500) -> CrossFitPlan:
     """Seeded k folds over groups of identical prompts; up to ``max_labels`` labels per fold."""
     if k < 2:
         raise EvaluationError(f"cross-fitting needs k >= 2 folds, got {k}")

@@ -174,12 +174,17 @@ def _router_lines(reports: Sequence[BenchmarkReport]) -> list[str]:
     seen: dict[str, str] = {}
     for name, info in merged.items():
         if info.get("artifact"):
-            where = "the bundled router (`core/default_router`)" if info["artifact"] == "bundled" else f"`{info['artifact']}`"
+            where = (
+                "the bundled router (`core/default_router`)"
+                if info["artifact"] == "bundled"
+                else f"`{info['artifact']}`"
+            )
             desc = f"saved artifact {where}: name `{info.get('name')}`, predictor `{info.get('predictor')}`"
             if info.get("trained_with"):
                 fit = info.get("fit_seconds")
                 desc += f", built by `winroute train {info['trained_with']}`" + (
-                    f" (fit {fit / 60:.1f} min on the machine that trained it)" if fit is not None else "")
+                    f" (fit {fit / 60:.1f} min on the machine that trained it)" if fit is not None else ""
+                )
             if info.get("retrained_from_recipe"):
                 desc += f"; in-domain: retrained from its recipe `{info['retrained_from_recipe']}` plus the labels"
             if info.get("refit_params"):
@@ -230,7 +235,8 @@ def render_markdown(
         f"- machine: {machine.get('cpu')}, {machine.get('cores')} cores, {machine.get('memory_gb')} GiB RAM; GPU: {machine.get('gpu')}",
         f"- software: Python {machine.get('python')}, numpy {machine.get('numpy', '?')}, torch {machine.get('torch', '?')}, "
         f"sentence-transformers {machine.get('sentence_transformers', '?')}; {machine.get('os')}",
-        f"- code: git commit `{machine.get('git_commit')}`" + (" plus uncommitted changes" if machine.get("git_dirty") else ""),
+        f"- code: git commit `{machine.get('git_commit')}`"
+        + (" plus uncommitted changes" if machine.get("git_dirty") else ""),
         "",
         "## Setup",
         "",
@@ -241,7 +247,9 @@ def render_markdown(
             continue
         bench_seen.add(r.benchmark)
         info = r.benchmark_info
-        extra = f"; a seeded subsample of {r.n_items} items was evaluated (`--max-items`)" if info.get("max_items") else ""
+        extra = (
+            f"; a seeded subsample of {r.n_items} items was evaluated (`--max-items`)" if info.get("max_items") else ""
+        )
         out.append(
             f"- **{r.benchmark}**: {r.n_items} of {info.get('n_total')} items after dropping "
             f"{r.dropped_contaminated} listed in RouteLLM's `contaminated_prompts.jsonl`{extra}; "
@@ -315,9 +323,15 @@ def render_markdown(
     out += ["", "## Per benchmark", ""]
     for r in reports:
         out += [f"### {r.benchmark}, {r.protocol}", ""]
-        sim = "" if r.similarity is None else f" Benchmark-dataset similarity (RouteLLM section 5.3): **{r.similarity:.3f}**."
-        out.append(f"{r.n_items} items; strong {r.strong_mean:.3f}, weak {r.weak_mean:.3f}; "
-                   f"oracle APGR {r.rows[ORACLE]['apgr']:.3f}.{sim}")
+        sim = (
+            ""
+            if r.similarity is None
+            else f" Benchmark-dataset similarity (RouteLLM section 5.3): **{r.similarity:.3f}**."
+        )
+        out.append(
+            f"{r.n_items} items; strong {r.strong_mean:.3f}, weak {r.weak_mean:.3f}; "
+            f"oracle APGR {r.rows[ORACLE]['apgr']:.3f}.{sim}"
+        )
         out.append("")
         out += _metrics_table(r)
         secs = {n: i.get("train_seconds") for n, i in r.routers.items() if i.get("train_seconds") is not None}

@@ -212,33 +212,35 @@ class BenchmarkReport:
 
     def to_json(self) -> dict[str, Any]:
         """Everything: benchmark facts, settings, every metric and every curve point."""
-        return _json_safe({
-            "benchmark": self.benchmark,
-            "protocol": self.protocol,
-            "strong": self.strong,
-            "weak": self.weak,
-            "n_items": self.n_items,
-            "dropped_contaminated": self.dropped_contaminated,
-            "strong_mean": self.strong_mean,
-            "weak_mean": self.weak_mean,
-            "similarity": self.similarity,
-            "cost_basis": self.cost_basis,
-            "benchmark_info": self.benchmark_info,
-            "settings": self.settings,
-            "routers": self.routers,
-            "rows": self.rows,
-            "random_interval": list(self.random_interval),
-            "cost_saved": self.cost_saved,
-            "notes": self.notes,
-            "curves": {
-                name: {
-                    "thresholds": c.thresholds.tolist(),
-                    "strong_share": c.strong_shares.tolist(),
-                    "performance": c.performances.tolist(),
-                }
-                for name, c in self.curves.items()
-            },
-        })
+        return _json_safe(
+            {
+                "benchmark": self.benchmark,
+                "protocol": self.protocol,
+                "strong": self.strong,
+                "weak": self.weak,
+                "n_items": self.n_items,
+                "dropped_contaminated": self.dropped_contaminated,
+                "strong_mean": self.strong_mean,
+                "weak_mean": self.weak_mean,
+                "similarity": self.similarity,
+                "cost_basis": self.cost_basis,
+                "benchmark_info": self.benchmark_info,
+                "settings": self.settings,
+                "routers": self.routers,
+                "rows": self.rows,
+                "random_interval": list(self.random_interval),
+                "cost_saved": self.cost_saved,
+                "notes": self.notes,
+                "curves": {
+                    name: {
+                        "thresholds": c.thresholds.tolist(),
+                        "strong_share": c.strong_shares.tolist(),
+                        "performance": c.performances.tolist(),
+                    }
+                    for name, c in self.curves.items()
+                },
+            }
+        )
 
     def metric_rows(self) -> list[dict[str, Any]]:
         """One CSV row per router / baseline."""
@@ -255,11 +257,16 @@ class BenchmarkReport:
         out = []
         for name, c in self.curves.items():
             for p in c:
-                out.append({
-                    "benchmark": self.benchmark, "protocol": self.protocol, "router": name,
-                    "threshold": _finite_or_none(p.threshold), "strong_pct": p.strong_pct,
-                    "performance": p.performance,
-                })
+                out.append(
+                    {
+                        "benchmark": self.benchmark,
+                        "protocol": self.protocol,
+                        "router": name,
+                        "threshold": _finite_or_none(p.threshold),
+                        "strong_pct": p.strong_pct,
+                        "performance": p.performance,
+                    }
+                )
         return out
 
 
@@ -345,9 +352,21 @@ def evaluate_scores(
                 share = rows[name][f"cpt_{t}"] / 100.0
                 cost_saved[f"{name} at CPT({t}%)"] = 1.0 - (share + (1.0 - share) * price_ratio)
     return BenchmarkReport(
-        items.name, strong, weak, n, items.dropped_contaminated, s_mean, w_mean,
-        rows, curves, rand.interval, cost_saved, protocol=protocol, random=rand,
-        benchmark_info=describe(items), settings={"seeds": seeds, "num_thresholds": num_thresholds},
+        items.name,
+        strong,
+        weak,
+        n,
+        items.dropped_contaminated,
+        s_mean,
+        w_mean,
+        rows,
+        curves,
+        rand.interval,
+        cost_saved,
+        protocol=protocol,
+        random=rand,
+        benchmark_info=describe(items),
+        settings={"seeds": seeds, "num_thresholds": num_thresholds},
         cost_basis=basis,
     )
 
@@ -387,10 +406,15 @@ def plot_report(report: BenchmarkReport, path: str | Path) -> Path:
     """RouteLLM-style plot: performance vs strong-call %, weak / strong / oracle lines, random band."""
     curves = {k: v for k, v in report.curves.items() if k not in (ORACLE, RANDOM)}
     return plot_curves(
-        curves, report.strong_mean, report.weak_mean, path,
+        curves,
+        report.strong_mean,
+        report.weak_mean,
+        path,
         title=f"Model Calls and Performance ({report.benchmark}, {report.protocol})",
-        optimal=report.curves[ORACLE], random_band=report.random,
-        strong_label=report.strong, weak_label=report.weak,
+        optimal=report.curves[ORACLE],
+        random_band=report.random,
+        strong_label=report.strong,
+        weak_label=report.weak,
     )
 
 
@@ -428,10 +452,14 @@ class EvalSettings:
         if self.k < 2:
             raise EvaluationError(f"k must be >= 2, got {self.k}")
         if not 1 <= self.max_labels <= 1500:
-            raise EvaluationError(f"max_labels must be in 1..1500 (the in-domain protocol's cap), got {self.max_labels}")
+            raise EvaluationError(
+                f"max_labels must be in 1..1500 (the in-domain protocol's cap), got {self.max_labels}"
+            )
         if isinstance(self.in_domain_weight, str):
             if self.in_domain_weight.strip().lower() != BALANCED:
-                raise EvaluationError(f"in-domain weight must be a positive number or {BALANCED!r}, got {self.in_domain_weight!r}")
+                raise EvaluationError(
+                    f"in-domain weight must be a positive number or {BALANCED!r}, got {self.in_domain_weight!r}"
+                )
             self.in_domain_weight = BALANCED
         elif not (0 < float(self.in_domain_weight) < float("inf")):
             raise EvaluationError(f"in-domain weight must be > 0 and finite, got {self.in_domain_weight}")
@@ -497,7 +525,9 @@ class Harness:
         """Where the training sources are: explicit, else ``data_dir`` if it holds them, else $WINROUTE_DATA."""
         if self.train_data_dir is not None:
             return self.train_data_dir
-        if self.data_dir is not None and any((Path(self.data_dir) / s).is_dir() for s in ("alpaca_eval", "llmrouter", "routerbench_zs")):
+        if self.data_dir is not None and any(
+            (Path(self.data_dir) / s).is_dir() for s in ("alpaca_eval", "llmrouter", "routerbench_zs")
+        ):
             return self.data_dir
         return None
 
@@ -555,11 +585,17 @@ class Harness:
         extra = "" if items.name in config.decontaminate_benchmarks else items.name
         key = (str(config.path), extra)
         if key not in self._training:
-            self.log(f"loading training data of {config.path or config.name} (decontaminated against "
-                     f"{', '.join(config.decontaminate_benchmarks + ([extra] if extra else [])) or 'nothing'})")
+            self.log(
+                f"loading training data of {config.path or config.name} (decontaminated against "
+                f"{', '.join(config.decontaminate_benchmarks + ([extra] if extra else [])) or 'nothing'})"
+            )
             embedder = self.embedder_for(config.embedder)
             self._training[key] = load_training_set(
-                config, embedder, data_dir=self.training_root(), extra_eval=items if extra else None, verbose=self.verbose
+                config,
+                embedder,
+                data_dir=self.training_root(),
+                extra_eval=items if extra else None,
+                verbose=self.verbose,
             )
         return self._training[key]
 
@@ -572,7 +608,9 @@ class Harness:
             # Another pair than the router's own: ask its predictor (MF serves any pair it has seen).
             names = getattr(router, "predictor_models", {}) or {}
             return np.asarray(
-                router.predictor.predict(router.encode(items.prompts), names.get(strong, strong), names.get(weak, weak)),
+                router.predictor.predict(
+                    router.encode(items.prompts), names.get(strong, strong), names.get(weak, weak)
+                ),
                 dtype=float,
             )
         except FloatingPointError as exc:
@@ -585,8 +623,13 @@ class Harness:
             self.log(f"training {kind} on {len(training.comparisons):,} battles (out-of-domain)")
             started = time.perf_counter()
             self._ood_routers[key] = train_predictor_router(
-                kind, training.comparisons, config, self.embedder_for(config.embedder),
-                strong=items.strong, weak=items.weak, predictor_models=training.predictor_models(items.strong, items.weak),
+                kind,
+                training.comparisons,
+                config,
+                self.embedder_for(config.embedder),
+                strong=items.strong,
+                weak=items.weak,
+                predictor_models=training.predictor_models(items.strong, items.weak),
             )
             self._ood_routers[key].metadata["train_seconds"] = round(time.perf_counter() - started, 1)
         router = self._ood_routers[key]
@@ -616,12 +659,20 @@ class Harness:
             weights.append(weight)
             names = training.predictor_models(items.strong, items.weak)
             comps = training.comparisons + in_domain_comparisons(items, labels, weight=weight, names=names)
-            self.log(f"[{items.name} in-domain] {kind} fold {f + 1}/{plan.k}: {len(labels)} labels "
-                     f"(weight {weight:.4g} each), {len(comps):,} battles, scoring {len(test)} items")
+            self.log(
+                f"[{items.name} in-domain] {kind} fold {f + 1}/{plan.k}: {len(labels)} labels "
+                f"(weight {weight:.4g} each), {len(comps):,} battles, scoring {len(test)} items"
+            )
             started = time.perf_counter()
             params = {**predictor_params(config, kind), **(refit or {})}
             router = train_predictor_router(
-                kind, comps, config, embedder, strong=items.strong, weak=items.weak, predictor_models=names,
+                kind,
+                comps,
+                config,
+                embedder,
+                strong=items.strong,
+                weak=items.weak,
+                predictor_models=names,
                 params=params,
             )
             seconds.append(time.perf_counter() - started)
@@ -646,11 +697,17 @@ class Harness:
         if spec.kind == "artifact":
             router = self.artifact(spec.path)
             recipe_info = router.metadata.get("recipe") or {}
-            info: dict[str, Any] = {"artifact": spec.path or "bundled", "name": router.name,
-                                    "predictor": router.predictor.kind, "trained_with": recipe_info.get("config"),
-                                    "fit_seconds": router.metadata.get("fit_seconds")}
+            info: dict[str, Any] = {
+                "artifact": spec.path or "bundled",
+                "name": router.name,
+                "predictor": router.predictor.kind,
+                "trained_with": recipe_info.get("config"),
+                "fit_seconds": router.metadata.get("fit_seconds"),
+            }
             if protocol == OUT_OF_DOMAIN:
-                return _check_router_scores(spec.label, self._artifact_scores(router, items, spec.label), len(items)), info
+                return _check_router_scores(
+                    spec.label, self._artifact_scores(router, items, spec.label), len(items)
+                ), info
             recipe = recipe_info.get("config")
             if not recipe or not Path(recipe).is_file():
                 info["skipped"] = "in-domain needs retraining, and this artifact records no recipe file"
@@ -665,8 +722,15 @@ class Harness:
                 info["refit_params"] = refit
         else:
             config, kind, info, refit = self.config, str(spec.predictor), {}, {}
-        memo_key = (config_key(config, kind), json.dumps(refit, sort_keys=True), items.name, len(items), protocol,
-                    None if plan is None else json.dumps(plan.as_dict()), self.settings.in_domain_weight)
+        memo_key = (
+            config_key(config, kind),
+            json.dumps(refit, sort_keys=True),
+            items.name,
+            len(items),
+            protocol,
+            None if plan is None else json.dumps(plan.as_dict()),
+            self.settings.in_domain_weight,
+        )
         if memo_key not in self._memo:
             if protocol == OUT_OF_DOMAIN:
                 self._memo[memo_key] = self._ood_predictor_scores(kind, items, config)
@@ -692,8 +756,10 @@ class Harness:
     def load(self, benchmark: str, strong: str, weak: str) -> BenchmarkItems:
         items = load_benchmark(benchmark, strong, weak, data_dir=self.data_dir, judge=self.judge)
         sample = items.sample(self.settings.max_items, self.settings.seed)
-        self.log(f"{items.name}: {len(sample)} items (of {items.n_total}; {items.dropped_contaminated} contaminated, "
-                 f"{items.dropped_unscored} unscored dropped)")
+        self.log(
+            f"{items.name}: {len(sample)} items (of {items.n_total}; {items.dropped_contaminated} contaminated, "
+            f"{items.dropped_unscored} unscored dropped)"
+        )
         return sample
 
     def iter_run(self, benchmarks: Sequence[str], routers: Sequence[str] = ("default",)) -> Iterator[BenchmarkReport]:
@@ -712,7 +778,9 @@ class Harness:
     def run_one(self, items: BenchmarkItems, specs: Sequence[RouterSpec], protocol: str) -> BenchmarkReport:
         """One benchmark under one protocol."""
         s = self.settings
-        plan = make_cross_fit_plan(items, k=s.k, seed=s.seed, max_labels=s.max_labels) if protocol == IN_DOMAIN else None
+        plan = (
+            make_cross_fit_plan(items, k=s.k, seed=s.seed, max_labels=s.max_labels) if protocol == IN_DOMAIN else None
+        )
         scores: dict[str, np.ndarray] = {}
         infos: dict[str, dict[str, Any]] = {}
         notes: list[str] = []
@@ -729,17 +797,20 @@ class Harness:
         ratio = blended_price_ratio(items.strong, items.weak, self.data_dir)
         if ratio is None:
             ratio = blended_price_ratio(items.strong, items.weak, self.training_root())
-        report = evaluate_scores(items, scores, price_ratio=ratio, seeds=s.seeds,
-                                 num_thresholds=s.num_thresholds, protocol=protocol)
+        report = evaluate_scores(
+            items, scores, price_ratio=ratio, seeds=s.seeds, num_thresholds=s.num_thresholds, protocol=protocol
+        )
         report.similarity = sim
         report.routers = infos
         report.notes = notes
         report.benchmark_info["max_items"] = s.max_items
-        report.settings.update({
-            "seed": s.seed,
-            "recipe": str(self.config_path),
-            "max_items": s.max_items,
-        })
+        report.settings.update(
+            {
+                "seed": s.seed,
+                "recipe": str(self.config_path),
+                "max_items": s.max_items,
+            }
+        )
         extra = "" if items.name in self.config.decontaminate_benchmarks else items.name
         training = self._training.get((str(self.config.path), extra))
         if training is not None:

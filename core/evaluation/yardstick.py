@@ -54,42 +54,90 @@ _GPT4_MIXTRAL = "GPT-4-1106 vs Mixtral-8x7B: the RouteLLM pair, both in the sour
 _MIXTRAL_CLASS = "Mixtral-class by Chatbot Arena rating"
 
 YARDSTICK: tuple[YardstickSource, ...] = (
-    YardstickSource("arena_bench_v1", "chat, GPT-4 judge 1-10", "gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1", _GPT4_MIXTRAL),
     YardstickSource(
-        "alpaca_eval", "chat, pairwise GPT-4-turbo judge", "gpt-4-1106-preview", "claude-2.1",
+        "arena_bench_v1", "chat, GPT-4 judge 1-10", "gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1", _GPT4_MIXTRAL
+    ),
+    YardstickSource(
+        "alpaca_eval",
+        "chat, pairwise GPT-4-turbo judge",
+        "gpt-4-1106-preview",
+        "claude-2.1",
         f"GPT-4-1106 is the judge's reference; Claude 2.1 is {_MIXTRAL_CLASS} (no Mixtral file in the weighted judge)",
     ),
-    YardstickSource("routerbench_arc", "science multiple choice (ARC-Challenge, few-shot)", "gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1", _GPT4_MIXTRAL),
-    YardstickSource("routerbench_mbpp", "Python code (MBPP)", "gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1", _GPT4_MIXTRAL),
-    YardstickSource("routerbench_winogrande", "commonsense (Winogrande, few-shot)", "gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1", _GPT4_MIXTRAL),
     YardstickSource(
-        "llmrouter_code", "LLMRouter: code", "llama-3.1-nemotron-51b-instruct", "mistral-7b-instruct-v0.3",
+        "routerbench_arc",
+        "science multiple choice (ARC-Challenge, few-shot)",
+        "gpt-4-1106-preview",
+        "mixtral-8x7b-instruct-v0.1",
+        _GPT4_MIXTRAL,
+    ),
+    YardstickSource(
+        "routerbench_mbpp", "Python code (MBPP)", "gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1", _GPT4_MIXTRAL
+    ),
+    YardstickSource(
+        "routerbench_winogrande",
+        "commonsense (Winogrande, few-shot)",
+        "gpt-4-1106-preview",
+        "mixtral-8x7b-instruct-v0.1",
+        _GPT4_MIXTRAL,
+    ),
+    YardstickSource(
+        "llmrouter_code",
+        "LLMRouter: code",
+        "llama-3.1-nemotron-51b-instruct",
+        "mistral-7b-instruct-v0.3",
         f"no GPT-4 or Mixtral: LLMRouter's best model (mean 0.62) vs Mistral-7B, {_MIXTRAL_CLASS} among its models (0.36)",
     ),
     YardstickSource(
-        "llmrouter_math", "LLMRouter: math word problems and competition math", "llama-3.1-nemotron-51b-instruct", "mistral-7b-instruct-v0.3",
+        "llmrouter_math",
+        "LLMRouter: math word problems and competition math",
+        "llama-3.1-nemotron-51b-instruct",
+        "mistral-7b-instruct-v0.3",
         "as llmrouter_code",
     ),
     YardstickSource(
-        "llmrouter_other", "LLMRouter: QA, commonsense, reading, logic puzzles", "llama-3.1-nemotron-51b-instruct", "mistral-7b-instruct-v0.3",
+        "llmrouter_other",
+        "LLMRouter: QA, commonsense, reading, logic puzzles",
+        "llama-3.1-nemotron-51b-instruct",
+        "mistral-7b-instruct-v0.3",
         "as llmrouter_code",
     ),
-    YardstickSource("routellm_gsm8k", "grade-school math (GSM8K)", "gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1", _GPT4_MIXTRAL),
-    YardstickSource("routellm_mmlu", "knowledge multiple choice (MMLU)", "gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1", _GPT4_MIXTRAL),
     YardstickSource(
-        "zeroeval_crux", "code reasoning (CRUXEval output prediction)", "gpt-4-turbo-2024-04-09", "mixtral-8x7b-instruct-v0.1",
+        "routellm_gsm8k", "grade-school math (GSM8K)", "gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1", _GPT4_MIXTRAL
+    ),
+    YardstickSource(
+        "routellm_mmlu",
+        "knowledge multiple choice (MMLU)",
+        "gpt-4-1106-preview",
+        "mixtral-8x7b-instruct-v0.1",
+        _GPT4_MIXTRAL,
+    ),
+    YardstickSource(
+        "zeroeval_crux",
+        "code reasoning (CRUXEval output prediction)",
+        "gpt-4-turbo-2024-04-09",
+        "mixtral-8x7b-instruct-v0.1",
         "GPT-4-turbo vs Mixtral-8x7B, both in the source (no GPT-4-1106 file)",
     ),
     YardstickSource(
-        "zeroeval_math-l5", "competition math (MATH level 5)", "gpt-4-turbo-2024-04-09", "gpt-3.5-turbo-0125",
+        "zeroeval_math-l5",
+        "competition math (MATH level 5)",
+        "gpt-4-turbo-2024-04-09",
+        "gpt-3.5-turbo-0125",
         f"GPT-4-turbo vs GPT-3.5-turbo-0125, {_MIXTRAL_CLASS} (no Mixtral file for this task)",
     ),
 )
 _BY_NAME = {s.name: s for s in YARDSTICK}
 
 _CODE = re.compile(r"\bdef \w+\(|\b[Ww]rite a (?:[Pp]ython )?function\b|\b[Pp]ython\b")
-_MATH = re.compile(r"\$|\\frac|\\sqrt|\\cdot|\d+\s*[-+*/^=]\s*\d+|\d[\d,.]*\s*(?:%|dollars?|cents?|hours?|minutes?|miles?|km|meters?|feet|years?)\b")
-_ROUTERBENCH_TASKS = {"arc_challenge": "routerbench_arc", "mbpp": "routerbench_mbpp", "winograde": "routerbench_winogrande"}
+_MATH = re.compile(
+    r"\$|\\frac|\\sqrt|\\cdot|\d+\s*[-+*/^=]\s*\d+|\d[\d,.]*\s*(?:%|dollars?|cents?|hours?|minutes?|miles?|km|meters?|feet|years?)\b"
+)
+_ROUTERBENCH_TASKS = {
+    "arc_challenge": "routerbench_arc",
+    "mbpp": "routerbench_mbpp",
+    "winograde": "routerbench_winogrande",
+}
 
 
 def yardstick_source(name: str) -> YardstickSource:
@@ -151,15 +199,19 @@ def load_source_items(name: str, data_dir: str | Path | None = None) -> Benchmar
         items = benchmark_items(load_fastchat(root / "arena_bench_v1"), strong, weak, name=name, scale="(score-1)/9")
     elif name == "alpaca_eval":  # the judge's file of the weak model (GPT-4-1106 is its reference)
         comps = [
-            c for c in load_alpaca_eval(root / "alpaca_eval" / "weighted_alpaca_eval_gpt4_turbo" / f"{weak}.json")
+            c
+            for c in load_alpaca_eval(root / "alpaca_eval" / "weighted_alpaca_eval_gpt4_turbo" / f"{weak}.json")
             if (c.model_a, c.model_b) == (strong, canonical_model(weak))
         ]
         rows = [(c.prompt, c.prompt, strong, c.outcome, None) for c in comps]
         rows += [(c.prompt, c.prompt, weak, 1.0 - c.outcome, None) for c in comps]
         items = benchmark_items(rows, strong, weak, name=name, scale="P(judge prefers the model's answer)")
     elif name.startswith("routerbench_"):
-        outcomes = [o for o in load_routerbench(root / "routerbench_zs")
-                    if record_group(o.source, o.prompt, o.prompt_id) == name]
+        outcomes = [
+            o
+            for o in load_routerbench(root / "routerbench_zs")
+            if record_group(o.source, o.prompt, o.prompt_id) == name
+        ]
         items = benchmark_items(_by_prompt(outcomes), strong, weak, name=name)
     elif name.startswith("llmrouter_"):
         outcomes = [o for o in load_llmrouter(root / "llmrouter") if llmrouter_family(o.prompt) == name]

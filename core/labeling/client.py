@@ -106,7 +106,9 @@ class ChatEndpoint:
             self.attempts += 1
             try:
                 response = self._client.chat.completions.create(
-                    model=model, messages=[dict(m) for m in messages], **params  # type: ignore[misc]
+                    model=model,
+                    messages=[dict(m) for m in messages],  # type: ignore[misc]
+                    **params,
                 )
             except openai.APIStatusError as exc:
                 if exc.status_code in _RETRY_STATUS or exc.status_code >= 500:

@@ -65,7 +65,9 @@ def resolve_grader(grader: str | Grader) -> Callable[[str, str], float]:
         if isinstance(value, bool):
             return float(value)
         if not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
-            raise GradingError(f"grader {getattr(fn, '__name__', fn)!r} returned {value!r}: expected a bool or a number in [0, 1]")
+            raise GradingError(
+                f"grader {getattr(fn, '__name__', fn)!r} returned {value!r}: expected a bool or a number in [0, 1]"
+            )
         return float(value)
 
     return score

@@ -32,7 +32,13 @@ logger = logging.getLogger(__name__)
 
 def comparison_row(c: Comparison, **extra: Any) -> dict[str, Any]:
     """The JSON record of one comparison (``weight`` only when it is not 1)."""
-    row: dict[str, Any] = {"prompt": c.prompt, "model_a": c.model_a, "model_b": c.model_b, "outcome": c.outcome, "source": c.source}
+    row: dict[str, Any] = {
+        "prompt": c.prompt,
+        "model_a": c.model_a,
+        "model_b": c.model_b,
+        "outcome": c.outcome,
+        "source": c.source,
+    }
     if c.weight != 1.0:
         row["weight"] = c.weight
     row.update(extra)
@@ -80,7 +86,11 @@ def normalise_scores(
             scale[source] = (low, high)
             logger.warning(
                 "%s: scores of source %r span [%g, %g], outside [0, 1]: scaled to [0, 1] for this source "
-                "(min-max; battles compare scores, so they are unchanged)", file, source, low, high,
+                "(min-max; battles compare scores, so they are unchanged)",
+                file,
+                source,
+                low,
+                high,
             )
     if not scale:
         return rows
@@ -143,12 +153,19 @@ def load_labels(path: str | Path, *, strong: str | None = None, weak: str | None
                 if cost is not None and cost < 0:
                     raise DataFormatError(file, where, f"'cost' must be >= 0 USD, got {cost!r}")
                 raw_outcomes.append(
-                    (prompt, _model(obj, "model", file, where), _number(obj, "score", file, where), cost, source,
-                     str(obj.get("prompt_id") or ""))
+                    (
+                        prompt,
+                        _model(obj, "model", file, where),
+                        _number(obj, "score", file, where),
+                        cost,
+                        source,
+                        str(obj.get("prompt_id") or ""),
+                    )
                 )
             else:
                 raise DataFormatError(
-                    file, where,
+                    file,
+                    where,
                     "neither a comparison (prompt, model_a, model_b, outcome) nor an outcome (prompt, model, score); "
                     f"fields: {sorted(obj)}",
                 )

@@ -44,13 +44,17 @@ def parse_price_spec(spec: str) -> tuple[str, Price]:
 class PriceTable:
     """Prices given by the user first, then the arena price catalog (if one is available)."""
 
-    def __init__(self, prices: Mapping[str, Price] | None = None, catalog: Mapping[str, ModelInfo] | None = None) -> None:
+    def __init__(
+        self, prices: Mapping[str, Price] | None = None, catalog: Mapping[str, ModelInfo] | None = None
+    ) -> None:
         self._user = dict(prices or {})
         self._user_canon = {canonical_model(m): p for m, p in self._user.items()}
         self._catalog = dict(catalog or {})
 
     @classmethod
-    def from_environment(cls, prices: Mapping[str, Price] | None = None, data_dir: str | Path | None = None) -> PriceTable:
+    def from_environment(
+        cls, prices: Mapping[str, Price] | None = None, data_dir: str | Path | None = None
+    ) -> PriceTable:
         """User prices plus ``<data_dir or $WINROUTE_DATA>/prices/leaderboard_with_pricing.csv`` when present."""
         root = data_dir if data_dir is not None else os.environ.get("WINROUTE_DATA", "").strip() or None
         catalog: dict[str, ModelInfo] = {}

@@ -30,7 +30,9 @@ def _optional_text(obj: dict, name: str, path: Path, line: int) -> str | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
-        raise DataFormatError(path, f"line {line}", f"'{name}' must be a string or a number, got {type(value).__name__}")
+        raise DataFormatError(
+            path, f"line {line}", f"'{name}' must be a string or a number, got {type(value).__name__}"
+        )
     return value
 
 

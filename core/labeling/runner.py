@@ -91,7 +91,9 @@ class _Caller:
     def __init__(self, endpoint: ChatEndpoint, cache: ResponseCache, meter: CostMeter, summary: LabelSummary) -> None:
         self.endpoint, self.cache, self.meter, self.summary = endpoint, cache, meter, summary
 
-    def __call__(self, model: str, messages: list[dict[str, str]], params: Mapping[str, Any], kind: str) -> tuple[ChatReply, float | None]:
+    def __call__(
+        self, model: str, messages: list[dict[str, str]], params: Mapping[str, Any], kind: str
+    ) -> tuple[ChatReply, float | None]:
         key = cache_key(model, messages, params)
         reply = self.cache.get(key)
         fresh = reply is None
@@ -163,8 +165,12 @@ def label_prompts(
             strong_reply, strong_cost = call(strong, messages, a_params, "answer")
             weak_reply, weak_cost = call(weak, messages, a_params, "answer")
             if judge is not None:
-                first = call(judge, judge_messages(item.prompt, strong_reply.text, weak_reply.text), j_params, "verdict")[0]
-                swapped = call(judge, judge_messages(item.prompt, weak_reply.text, strong_reply.text), j_params, "verdict")[0]
+                first = call(
+                    judge, judge_messages(item.prompt, strong_reply.text, weak_reply.text), j_params, "verdict"
+                )[0]
+                swapped = call(
+                    judge, judge_messages(item.prompt, weak_reply.text, strong_reply.text), j_params, "verdict"
+                )[0]
                 try:
                     verdicts: tuple[Verdict, Verdict] = (parse_verdict(first.text), parse_verdict(swapped.text))
                 except UnparseableVerdictError as exc:
@@ -186,8 +192,12 @@ def label_prompts(
                 run.details.append({"strong_score": s, "weak_score": w})
             summary.n_labeled = len(run.comparisons)
             bar.set_postfix(
-                {"cost": meter.spent(), "new": summary.requests, "cached": summary.cache_hits,
-                 "unparseable": len(summary.unparseable)},
+                {
+                    "cost": meter.spent(),
+                    "new": summary.requests,
+                    "cached": summary.cache_hits,
+                    "unparseable": len(summary.unparseable),
+                },
                 refresh=False,
             )
             bar.update(1)

@@ -16,7 +16,15 @@ from .sw_ranking import SWRankingPredictor
 
 PREDICTORS: dict[str, type[Predictor]] = {
     cls.kind: cls
-    for cls in (RandomPredictor, SWRankingPredictor, MFPredictor, RidgePredictor, BertPredictor, CausalLMPredictor, AdaptedPredictor)
+    for cls in (
+        RandomPredictor,
+        SWRankingPredictor,
+        MFPredictor,
+        RidgePredictor,
+        BertPredictor,
+        CausalLMPredictor,
+        AdaptedPredictor,
+    )
 }
 QUALITY_PREDICTORS: dict[str, type[QualityPredictor]] = {
     cls.kind: cls for cls in (KNNQualityPredictor, MLPQualityPredictor)

@@ -169,7 +169,9 @@ class AdaptedPredictor(Predictor):
             top = np.argpartition(-sim, k - 1, axis=1)[:, :k]
             s = np.take_along_axis(sim, top, axis=1).astype(np.float64)
             kern = np.exp((s - 1.0) / self.tau) * self.label_weights_[top]
-            out[start : start + len(sim)] = (kern * self.label_residuals_[top]).sum(axis=1) / (kern.sum(axis=1) + shrink)
+            out[start : start + len(sim)] = (kern * self.label_residuals_[top]).sum(axis=1) / (
+                kern.sum(axis=1) + shrink
+            )
         return out
 
     @staticmethod
@@ -180,8 +182,12 @@ class AdaptedPredictor(Predictor):
         """y_hat: expected strong-minus-weak outcome in [-1, 1] units (before squashing)."""
         z = self._base_z(queries, self.strong, self.weak)
         x = self._design(queries)
-        return self.label_mean_ + self.base_weight * z + x @ self.ridge_coef_ + self.ridge_intercept_ + self._knn(
-            queries.embeddings
+        return (
+            self.label_mean_
+            + self.base_weight * z
+            + x @ self.ridge_coef_
+            + self.ridge_intercept_
+            + self._knn(queries.embeddings)
         )
 
     def predict(self, queries: Queries, strong: str, weak: str) -> np.ndarray:
@@ -198,16 +204,18 @@ class AdaptedPredictor(Predictor):
     def _state_tensors(self) -> dict[str, np.ndarray]:
         assert self.base_ is not None
         out = {f"base.{k}": v for k, v in self.base_._state_tensors().items()}
-        out.update({
-            "label_embeddings": self.label_embeddings_,
-            "label_residuals": self.label_residuals_,
-            "label_weights": self.label_weights_,
-            "ridge_coef": self.ridge_coef_,
-            "ridge_intercept": np.array([self.ridge_intercept_]),
-            "feature_mean": self.feature_mean_,
-            "feature_std": self.feature_std_,
-            "stats": np.array([self.base_mean_, self.base_std_, self.label_mean_]),
-        })
+        out.update(
+            {
+                "label_embeddings": self.label_embeddings_,
+                "label_residuals": self.label_residuals_,
+                "label_weights": self.label_weights_,
+                "ridge_coef": self.ridge_coef_,
+                "ridge_intercept": np.array([self.ridge_intercept_]),
+                "feature_mean": self.feature_mean_,
+                "feature_std": self.feature_std_,
+                "stats": np.array([self.base_mean_, self.base_std_, self.label_mean_]),
+            }
+        )
         return out
 
     def _state_meta(self) -> dict[str, Any]:

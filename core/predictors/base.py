@@ -25,9 +25,7 @@ class Queries:
 
     def __post_init__(self) -> None:
         if len(self.embeddings) != len(self.features):
-            raise ValueError(
-                f"Queries: {len(self.embeddings)} embeddings but {len(self.features)} feature rows"
-            )
+            raise ValueError(f"Queries: {len(self.embeddings)} embeddings but {len(self.features)} feature rows")
 
     def __len__(self) -> int:
         return len(self.embeddings)

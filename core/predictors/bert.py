@@ -41,7 +41,6 @@ def load_encoder_tokenizer(encoder: str) -> tuple[str, Any]:
     """The encoder's local directory and its tokenizer; missing files are a clear error (never downloads)."""
     from transformers import AutoTokenizer
 
-
     path = resolve_model_path(encoder)
     try:
         return path, AutoTokenizer.from_pretrained(path, local_files_only=True)
@@ -122,7 +121,6 @@ class BertPredictor(Predictor):
         import torch
         from tqdm.auto import tqdm
 
-
         texts = prompt_texts(data, self.kind)
         if self.max_length < 8:
             raise ValueError(f"max_length must be at least 8 tokens, got {self.max_length}")
@@ -145,18 +143,27 @@ class BertPredictor(Predictor):
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup)))
         )
-        run = {k: v for k, v in self.get_params().items() if k not in ("checkpoint_dir", "show_progress", "num_threads")}
+        run = {
+            k: v for k, v in self.get_params().items() if k not in ("checkpoint_dir", "show_progress", "num_threads")
+        }
         ckpt = Checkpoint(self.checkpoint_dir, fingerprint(run, self.models_, texts))
-        state: dict[str, Any] = {"epoch": 0, "step": 0, "best_val": None, "best_epoch": None, "bad_epochs": 0,
-                 "loss_history": [], "val_history": []}
+        state: dict[str, Any] = {
+            "epoch": 0,
+            "step": 0,
+            "best_val": None,
+            "best_epoch": None,
+            "bad_epochs": 0,
+            "loss_history": [],
+            "val_history": [],
+        }
         best: dict[str, Any] | None = None
         resumed = ckpt.load()
         if resumed is not None:
             tensors, meta = resumed
-            model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
+            model.load_state_dict({k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")})
             restore_optimizer(opt, tensors, meta["param_groups"])
             sched.load_state_dict(meta["scheduler"])
-            best = {k[len("best."):]: v for k, v in tensors.items() if k.startswith("best.")} or None
+            best = {k[len("best.") :]: v for k, v in tensors.items() if k.startswith("best.")} or None
             state = {k: meta[k] for k in state}
 
         def save_checkpoint() -> None:
@@ -171,8 +178,13 @@ class BertPredictor(Predictor):
         a = torch.from_numpy(data.model_a.astype(np.int64))
         b = torch.from_numpy(data.model_b.astype(np.int64))
         pad_id = tokenizer.pad_token_id or 0
-        bar = tqdm(total=total_steps, initial=state["epoch"] * steps_per_epoch + state["step"],
-                   desc="fine-tuning BERT", unit="step", disable=not self.show_progress)
+        bar = tqdm(
+            total=total_steps,
+            initial=state["epoch"] * steps_per_epoch + state["step"],
+            desc="fine-tuning BERT",
+            unit="step",
+            disable=not self.show_progress,
+        )
         try:
             with _torch_threads(self.num_threads):
                 while state["epoch"] < self.epochs and state["bad_epochs"] <= self.patience:
@@ -272,8 +284,10 @@ class BertPredictor(Predictor):
         scores = self._scores([rows[p] for p in prompts], pad_id)
         pos = np.searchsorted(prompts, data.prompt[val])
         loss = battle_loss(
-            torch.from_numpy(scores[pos]), torch.from_numpy(data.model_a[val].astype(np.int64)),
-            torch.from_numpy(data.model_b[val].astype(np.int64)), torch.from_numpy(data.outcome[val].astype(np.float32)),
+            torch.from_numpy(scores[pos]),
+            torch.from_numpy(data.model_a[val].astype(np.int64)),
+            torch.from_numpy(data.model_b[val].astype(np.int64)),
+            torch.from_numpy(data.outcome[val].astype(np.float32)),
             torch.from_numpy(data.weight[val].astype(np.float32)),
         )
         return float(loss)
@@ -282,7 +296,6 @@ class BertPredictor(Predictor):
     def _scores(self, rows: list[list[int]], pad_id: int) -> np.ndarray:
         """Per-model scores (logits) for token rows, in batches of similar length."""
         import torch
-
 
         self.model_.eval()
         out = np.empty((len(rows), len(self.models_)), dtype=np.float32)

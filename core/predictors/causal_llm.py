@@ -112,7 +112,9 @@ class _FrozenLM:
         for p in self.model.parameters():
             p.requires_grad_(False)
         self.hidden_size = int(self.model.get_output_embeddings().weight.shape[1])
-        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id or 0
+        self.pad_id = (
+            self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id or 0
+        )
         self.max_positions = int(getattr(self.model.config, "max_position_embeddings", 2048) or 2048)
         self.cache: dict[tuple[Any, ...], np.ndarray] = {}
         self.run_lock = threading.Lock()
@@ -127,7 +129,9 @@ class _FrozenLM:
     def template(self, system: str, instruction: str) -> tuple[list[int], list[int]]:
         """Token ids before and after the query in the chat prompt (generation prompt included)."""
         if QUERY_SLOT not in instruction:
-            raise ValueError("the causal-LM instruction must contain the query slot (core.predictors.causal_llm.QUERY_SLOT)")
+            raise ValueError(
+                "the causal-LM instruction must contain the query slot (core.predictors.causal_llm.QUERY_SLOT)"
+            )
         if self.tokenizer.chat_template:
             messages = [{"role": "system", "content": system}, {"role": "user", "content": instruction}]
             text = str(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
@@ -137,11 +141,18 @@ class _FrozenLM:
         enc = self.tokenizer([before, after], add_special_tokens=False)["input_ids"]
         return list(enc[0]), list(enc[1])
 
-    def hidden_states(self, texts: list[str], key: tuple[Any, ...], rows: Any, *, batch_size: int,
-                      num_threads: int | None, progress: bool = False) -> np.ndarray:
+    def hidden_states(
+        self,
+        texts: list[str],
+        key: tuple[Any, ...],
+        rows: Any,
+        *,
+        batch_size: int,
+        num_threads: int | None,
+        progress: bool = False,
+    ) -> np.ndarray:
         """Final hidden state at the answer position per text (``rows(texts)`` builds the token ids)."""
         import torch
-
 
         out = np.empty((len(texts), self.hidden_size), dtype=np.float32)
         todo = []
@@ -249,8 +260,9 @@ class CausalLMPredictor(Predictor):
     def truncated(self, texts: Sequence[str]) -> np.ndarray:
         lm = self._lm()
         budget = self._budget(lm)[2]
-        return np.array([len(x) > budget for x in lm.tokenizer(list(texts), add_special_tokens=False)["input_ids"]],
-                        dtype=bool)
+        return np.array(
+            [len(x) > budget for x in lm.tokenizer(list(texts), add_special_tokens=False)["input_ids"]], dtype=bool
+        )
 
     def _hidden(self, texts: list[str], progress: bool = False) -> np.ndarray:
         lm = self._lm()
@@ -261,26 +273,41 @@ class CausalLMPredictor(Predictor):
             return [before + head_tail(list(x), budget, self.head_tokens) + after for x in ids]
 
         key = (self.system, self.instruction, self.max_length, self.head_tokens)
-        return lm.hidden_states(texts, key, rows, batch_size=self.batch_size, num_threads=self.num_threads,
-                                progress=progress)
+        return lm.hidden_states(
+            texts, key, rows, batch_size=self.batch_size, num_threads=self.num_threads, progress=progress
+        )
 
     def _training_hidden(self, texts: list[str], prompts: np.ndarray) -> np.ndarray:
         """Hidden states of the training prompts, read in chunks saved to the checkpoint (resumable)."""
         import torch
         from tqdm.auto import tqdm
 
-        ckpt = Checkpoint(self.checkpoint_dir, fingerprint(
-            {k: v for k, v in self.get_params().items() if k not in ("checkpoint_dir", "show_progress", "steps", "lr",
-                                                                    "weight_decay", "patience", "num_threads")},
-            [], [texts[p] for p in prompts]))
+        ckpt = Checkpoint(
+            self.checkpoint_dir,
+            fingerprint(
+                {
+                    k: v
+                    for k, v in self.get_params().items()
+                    if k
+                    not in ("checkpoint_dir", "show_progress", "steps", "lr", "weight_decay", "patience", "num_threads")
+                },
+                [],
+                [texts[p] for p in prompts],
+            ),
+        )
         hidden = np.zeros((len(prompts), self._lm().hidden_size), dtype=np.float32)
         done = 0
         resumed = ckpt.load()
         if resumed is not None:
             done = int(resumed[1]["done"])
             hidden[:done] = resumed[0]["hidden"].numpy()[:done]
-        bar = tqdm(total=len(prompts), initial=done, desc="causal LM: reading training prompts", unit="prompt",
-                   disable=not self.show_progress)
+        bar = tqdm(
+            total=len(prompts),
+            initial=done,
+            desc="causal LM: reading training prompts",
+            unit="prompt",
+            disable=not self.show_progress,
+        )
         try:
             while done < len(prompts):
                 chunk = prompts[done : done + self.checkpoint_every]
@@ -302,18 +329,28 @@ class CausalLMPredictor(Predictor):
         if self.max_prompts is not None and len(prompts) > self.max_prompts:
             prompts = weighted_prompt_sample(data, texts, self.max_prompts, self.seed)
             keep = np.isin(data.prompt, prompts)
-            data = PairwiseData(data.queries, data.models, data.prompt[keep], data.model_a[keep], data.model_b[keep],
-                                data.outcome[keep], data.weight[keep])
+            data = PairwiseData(
+                data.queries,
+                data.models,
+                data.prompt[keep],
+                data.model_a[keep],
+                data.model_b[keep],
+                data.outcome[keep],
+                data.weight[keep],
+            )
         lm = self._lm()
         hidden = torch.from_numpy(self._training_hidden(texts, prompts))
         row = np.searchsorted(prompts, data.prompt)
         train, val = split_by_prompt(data, self.validation_fraction, self.seed)
 
         def tensors(idx: np.ndarray) -> tuple[Any, ...]:
-            return (hidden[torch.from_numpy(row[idx])], torch.from_numpy(data.model_a[idx].astype(np.int64)),
-                    torch.from_numpy(data.model_b[idx].astype(np.int64)),
-                    torch.from_numpy(data.outcome[idx].astype(np.float32)),
-                    torch.from_numpy(data.weight[idx].astype(np.float32)))
+            return (
+                hidden[torch.from_numpy(row[idx])],
+                torch.from_numpy(data.model_a[idx].astype(np.int64)),
+                torch.from_numpy(data.model_b[idx].astype(np.int64)),
+                torch.from_numpy(data.outcome[idx].astype(np.float32)),
+                torch.from_numpy(data.weight[idx].astype(np.float32)),
+            )
 
         torch.manual_seed(self.seed)
         base = lm.model.get_output_embeddings().weight.detach().mean(dim=0)
@@ -336,9 +373,13 @@ class CausalLMPredictor(Predictor):
             elif step - best[2] >= self.patience:
                 break
         self.label_embeddings_ = (base + best[1]).numpy().astype(np.float32)
-        self.history_ = {"best_step": best[2], "best_val": best[0], "steps_run": len(history),
-                         "train_loss_first_last": [history[0][0], history[-1][0]],
-                         "n_prompts_read": len(prompts)}
+        self.history_ = {
+            "best_step": best[2],
+            "best_val": best[0],
+            "steps_run": len(history),
+            "train_loss_first_last": [history[0][0], history[-1][0]],
+            "n_prompts_read": len(prompts),
+        }
         return self
 
     # -- predict -------------------------------------------------------------------------------

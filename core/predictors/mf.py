@@ -79,8 +79,10 @@ class MFPredictor(Predictor):
         if embeddings.dtype != np.int8 or len(embeddings) != len(features):
             raise ValueError("contrast bank: expected int8 embeddings and one feature row per training prompt")
         self.contrast_embeddings_, self.contrast_features_ = embeddings, features
-        self._contrast_bank = (np.ascontiguousarray(embeddings.T, dtype=np.float32) / np.float32(_INT8_SCALE),
-                               features.astype(np.float32))
+        self._contrast_bank = (
+            np.ascontiguousarray(embeddings.T, dtype=np.float32) / np.float32(_INT8_SCALE),
+            features.astype(np.float32),
+        )
 
     def _neighbour_features(self, emb: np.ndarray, *, training: bool, block: int = 1024) -> np.ndarray:
         """Mean standardised features of each query's most similar training prompts.
@@ -115,11 +117,15 @@ class MFPredictor(Predictor):
         self.feature_std_ = np.maximum(feats.std(axis=0), 1e-3).astype(np.float32)
         if self.contrast_neighbours:
             if not self.use_features:
-                raise ValueError("MFPredictor: contrast_neighbours contrasts the text features; it needs use_features=True")
+                raise ValueError(
+                    "MFPredictor: contrast_neighbours contrasts the text features; it needs use_features=True"
+                )
             emb = np.asarray(data.queries.embeddings, dtype=np.float32)
             emb = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
-            self._set_contrast(np.round(emb * _INT8_SCALE).astype(np.int8),
-                               ((feats - self.feature_mean_) / self.feature_std_).astype(np.float16))
+            self._set_contrast(
+                np.round(emb * _INT8_SCALE).astype(np.int8),
+                ((feats - self.feature_mean_) / self.feature_std_).astype(np.float16),
+            )
         self.models_ = list(data.models)
         x = torch.from_numpy(self._query_matrix(data.queries, training=True))
         gen = torch.Generator().manual_seed(self.seed)
@@ -224,7 +230,9 @@ class MFPredictor(Predictor):
             raise ValueError("tensor 'feature_std' must be positive")
         if self.contrast_neighbours:
             if "contrast_embeddings" not in tensors or "contrast_features" not in tensors:
-                raise ValueError("contrast_neighbours is set but the training prompts' embeddings and features are missing")
+                raise ValueError(
+                    "contrast_neighbours is set but the training prompts' embeddings and features are missing"
+                )
             bank = expect_shape(tensors, "contrast_embeddings", (None, width - n_features))
             expect_shape(tensors, "contrast_features", (len(bank), len(FEATURE_NAMES)))
             if len(bank) < 2:

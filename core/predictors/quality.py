@@ -148,7 +148,12 @@ class QualityPredictor(PersistentPredictor, ABC):
         seen: dict[tuple[Any, ...], np.ndarray] = {}
         for state in self.states_.values():
             for name, array in state.items():
-                key = (name, array.shape, array.dtype.str, hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest())
+                key = (
+                    name,
+                    array.shape,
+                    array.dtype.str,
+                    hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest(),
+                )
                 state[name] = seen.setdefault(key, array)
 
     # -- persistence (PersistentPredictor): tensors named ``<model index>/<name>`` -------------

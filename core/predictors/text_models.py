@@ -55,7 +55,9 @@ def length_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-def shuffled_batches(order: np.ndarray, lengths: Sequence[int], batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+def shuffled_batches(
+    order: np.ndarray, lengths: Sequence[int], batch_size: int, rng: np.random.Generator
+) -> list[np.ndarray]:
     """Training batches: ``order`` cut in windows of 32 batches, sorted by length inside each, batches shuffled."""
     window = batch_size * 32
     batches = []
@@ -116,11 +118,18 @@ def weighted_prompt_sample(data: PairwiseData, texts: Sequence[str], size: int, 
     """
     prompts = np.unique(data.prompt)
     weight = np.bincount(data.prompt, weights=data.weight, minlength=len(texts))[prompts]
-    u = np.array([
-        (int.from_bytes(hashlib.sha256(f"{seed}:{texts[p]}".encode("utf-8", "surrogatepass")).digest()[:8], "big") + 0.5)
-        / 2.0**64
-        for p in prompts
-    ])
+    u = np.array(
+        [
+            (
+                int.from_bytes(
+                    hashlib.sha256(f"{seed}:{texts[p]}".encode("utf-8", "surrogatepass")).digest()[:8], "big"
+                )
+                + 0.5
+            )
+            / 2.0**64
+            for p in prompts
+        ]
+    )
     with np.errstate(divide="ignore"):
         key = np.log(u) / np.maximum(weight, 0.0)  # larger is drawn first; weight 0 is never drawn first
     return np.sort(prompts[np.argsort(-key, kind="stable")[:size]])
@@ -177,9 +186,7 @@ def optimizer_tensors(optimizer: Any) -> tuple[dict[str, Any], list[dict[str, An
     """An optimizer's state as flat named tensors plus its JSON-able parameter groups."""
     state = optimizer.state_dict()
     tensors = {
-        f"optimizer.{index}.{key}": value
-        for index, slots in state["state"].items()
-        for key, value in slots.items()
+        f"optimizer.{index}.{key}": value for index, slots in state["state"].items() for key, value in slots.items()
     }
     return tensors, state["param_groups"]
 

@@ -12,8 +12,15 @@ from typing import Any
 
 __all__ = ["ServeConfig", "ServeConfigError", "create_app", "hash_key", "load_config", "parse_config", "serve"]
 
-_WHERE = {"create_app": "app", "serve": "app", "ServeConfig": "config", "ServeConfigError": "config",
-          "hash_key": "config", "load_config": "config", "parse_config": "config"}
+_WHERE = {
+    "create_app": "app",
+    "serve": "app",
+    "ServeConfig": "config",
+    "ServeConfigError": "config",
+    "hash_key": "config",
+    "load_config": "config",
+    "parse_config": "config",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -115,7 +115,10 @@ def create_app(config: ServeConfig, *, router: Any = None) -> FastAPI:
         keys.client(request)
         live = state.live
         ids = dict.fromkeys(["winroute", live.model_id])
-        return {"object": "list", "data": [{"id": i, "object": "model", "created": 0, "owned_by": "winroute"} for i in ids]}
+        return {
+            "object": "list",
+            "data": [{"id": i, "object": "model", "created": 0, "owned_by": "winroute"} for i in ids],
+        }
 
     @app.post("/v1/feedback")
     async def feedback(request: Request, item: FeedbackIn) -> dict[str, Any]:
@@ -174,6 +177,13 @@ def serve(config_path: str | Path, *, workers: int = 1, host: str | None = None,
     if warning:
         print(f"winroute serve: {warning}", file=sys.stderr)
     os.environ[CONFIG_ENV] = str(Path(config_path).resolve())
-    uvicorn.run("core.serve.app:app_from_env", factory=True, host=bind, port=port if port is not None else config.port,
-                workers=workers, timeout_graceful_shutdown=30, log_level="info",
-                timeout_keep_alive=75)  # longer than the idle timeout of common load balancers (60 s)
+    uvicorn.run(
+        "core.serve.app:app_from_env",
+        factory=True,
+        host=bind,
+        port=port if port is not None else config.port,
+        workers=workers,
+        timeout_graceful_shutdown=30,
+        log_level="info",
+        timeout_keep_alive=75,
+    )  # longer than the idle timeout of common load balancers (60 s)

@@ -41,7 +41,10 @@ class RouteBatcher:
             if len(self._queue) < self.max_batch:
                 await asyncio.sleep(self.max_wait_s)  # let the requests arriving together join
             taken, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-            groups: dict[tuple[int, tuple[tuple[str, Any], ...]], list[tuple[Any, Any, dict[str, Any], asyncio.Future[RouteDecision]]]]
+            groups: dict[
+                tuple[int, tuple[tuple[str, Any], ...]],
+                list[tuple[Any, Any, dict[str, Any], asyncio.Future[RouteDecision]]],
+            ]
             groups = defaultdict(list)
             for item in taken:
                 groups[(id(item[0]), tuple(sorted(item[2].items())))].append(item)

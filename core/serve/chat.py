@@ -76,7 +76,9 @@ class _Call:
 class ChatHandler:
     """The chat endpoint's logic, shared by every request of one app."""
 
-    def __init__(self, state: RoutingState, upstreams: Mapping[str, Upstream], log: DecisionLog, metrics: Metrics) -> None:
+    def __init__(
+        self, state: RoutingState, upstreams: Mapping[str, Upstream], log: DecisionLog, metrics: Metrics
+    ) -> None:
         self.state, self.upstreams, self.log, self.metrics = state, upstreams, log, metrics
         self.pending: set[asyncio.Task[None]] = set()  # log writes of streams still being finished
         self.batcher = RouteBatcher()
@@ -115,12 +117,22 @@ class ChatHandler:
             raise ApiError(400, f"cannot route this request: {exc}") from None
         if share is not None:  # scores do not depend on the threshold: every one tells the traffic's mix
             share.observe(decision.score, decision.route == "strong" if online else None)
-        call = _Call(f"chatcmpl-{uuid.uuid4().hex}", created, start, decision, live, prompt,
-                     (time.perf_counter() - start) * 1000, bool(body.get("stream")))
+        call = _Call(
+            f"chatcmpl-{uuid.uuid4().hex}",
+            created,
+            start,
+            decision,
+            live,
+            prompt,
+            (time.perf_counter() - start) * 1000,
+            bool(body.get("stream")),
+        )
         forward = [{k: v for k, v in m.items() if k != "route"} for m in messages]
         options = {k: v for k, v in body.items() if k not in _NOT_FORWARDED}
         if call.stream:
-            return await self._stream(call, forward, options, bool((body.get("stream_options") or {}).get("include_usage")))
+            return await self._stream(
+                call, forward, options, bool((body.get("stream_options") or {}).get("include_usage"))
+            )
         return await self._complete(call, forward, options)
 
     async def _with_recorded_routes(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -128,7 +140,9 @@ class ChatHandler:
         wanted: dict[int, list[str]] = {
             i: [str(c["id"]) for c in m["tool_calls"] if isinstance(c, dict) and isinstance(c.get("id"), str)]
             for i, m in enumerate(messages)
-            if str(m.get("role", "")).lower() in ASSISTANT_ROLES and isinstance(m.get("tool_calls"), list) and not m.get("route")
+            if str(m.get("role", "")).lower() in ASSISTANT_ROLES
+            and isinstance(m.get("tool_calls"), list)
+            and not m.get("route")
         }
         ids = [c for calls in wanted.values() for c in calls]
         if not ids:
@@ -149,7 +163,9 @@ class ChatHandler:
         live = call.live
         call.upstream_start = time.perf_counter()
         try:
-            served = await live.dispatcher.arun(call.decision, lambda r: self._upstream(live, r).complete(messages, options))
+            served = await live.dispatcher.arun(
+                call.decision, lambda r: self._upstream(live, r).complete(messages, options)
+            )
         except Exception as exc:  # noqa: BLE001 - every child failed or the failure is not one to fall back on
             return await self._failed(call, exc)
         answer, record = served.value, self._record(call, served)
@@ -163,23 +179,30 @@ class ChatHandler:
         if self.shadow is not None and not served.failures and served.route in ("strong", "weak"):
             other = "weak" if served.route == "strong" else "strong"
             if other in live.children:
-                self.shadow.maybe(call.id, call.prompt, messages, options, served.route, answer,
-                                  self._upstream(live, other))
+                self.shadow.maybe(
+                    call.id, call.prompt, messages, options, served.route, answer, self._upstream(live, other)
+                )
         return JSONResponse(answer, headers=_headers(record))
 
-    async def _stream(self, call: _Call, messages: list[dict[str, Any]], options: dict[str, Any], want_usage: bool) -> Response:
+    async def _stream(
+        self, call: _Call, messages: list[dict[str, Any]], options: dict[str, Any], want_usage: bool
+    ) -> Response:
         live = call.live
         call.upstream_start = time.perf_counter()
         try:  # falls back while nothing has been streamed, so a failure here still gets its HTTP status
-            served = await live.dispatcher.astream(call.decision, lambda r: self._upstream(live, r).stream(messages, options))
+            served = await live.dispatcher.astream(
+                call.decision, lambda r: self._upstream(live, r).stream(messages, options)
+            )
         except Exception as exc:  # noqa: BLE001
             return await self._failed(call, exc)
         record = self._record(call, served)
-        return StreamingResponse(self._events(call, served, record, want_usage), media_type="text/event-stream",
-                                 headers=_headers(record))
+        return StreamingResponse(
+            self._events(call, served, record, want_usage), media_type="text/event-stream", headers=_headers(record)
+        )
 
-    async def _events(self, call: _Call, served: Served[AsyncIterator[dict[str, Any]]], record: dict[str, Any],
-                      want_usage: bool) -> AsyncIterator[str]:
+    async def _events(
+        self, call: _Call, served: Served[AsyncIterator[dict[str, Any]]], record: dict[str, Any], want_usage: bool
+    ) -> AsyncIterator[str]:
         usage, first, logged = None, True, False
         try:
             async for chunk in served.value:
@@ -206,14 +229,18 @@ class ChatHandler:
         finally:
             if not logged:  # the client hung up: the log write goes on in its own task (drained at shutdown)
                 task = asyncio.get_running_loop().create_task(
-                    self._log(call, served, usage, ConnectionResetError("the client disconnected mid-stream"), 499))
+                    self._log(call, served, usage, ConnectionResetError("the client disconnected mid-stream"), 499)
+                )
                 self.pending.add(task)
                 task.add_done_callback(self.pending.discard)
 
     async def _failed(self, call: _Call, exc: BaseException) -> Response:
         status, body = error_for(exc)
         await self._log(call, None, None, exc, status)
-        record = {"request_id": call.id, **call.live.dispatcher.record(call.decision, Served(None, call.decision.route))}
+        record = {
+            "request_id": call.id,
+            **call.live.dispatcher.record(call.decision, Served(None, call.decision.route)),
+        }
         record.update(child=None, error=describe(exc))
         return JSONResponse(body, status_code=status, headers=_headers(record))
 
@@ -221,8 +248,14 @@ class ChatHandler:
         return {"request_id": call.id, **call.live.dispatcher.record(call.decision, served)}
 
     # -- the log --------------------------------------------------------------------------------
-    async def _log(self, call: _Call, served: Served[Any] | None, usage: tuple[int, int] | None,
-                   error: BaseException | None, status: int) -> None:
+    async def _log(
+        self,
+        call: _Call,
+        served: Served[Any] | None,
+        usage: tuple[int, int] | None,
+        error: BaseException | None,
+        status: int,
+    ) -> None:
         live, decision = call.live, call.decision
         children = self.state.config.children
         child_route = served.route if served is not None else None
@@ -231,16 +264,27 @@ class ChatHandler:
         first = served.failures[0] if served is not None and served.failures else None
         now = time.perf_counter()
         row = {
-            "id": call.id, "created": call.created, "router": decision.router, "route": decision.route,
-            "model": child.model if child else None, "child_route": child_route,
-            "score": _finite(decision.score), "threshold": _finite(decision.threshold), "reason": decision.reason,
-            "routing_ms": call.routing_ms, "latency_ms": (now - call.start) * 1000,
+            "id": call.id,
+            "created": call.created,
+            "router": decision.router,
+            "route": decision.route,
+            "model": child.model if child else None,
+            "child_route": child_route,
+            "score": _finite(decision.score),
+            "threshold": _finite(decision.threshold),
+            "reason": decision.reason,
+            "routing_ms": call.routing_ms,
+            "latency_ms": (now - call.start) * 1000,
             "upstream_ms": (now - call.upstream_start) * 1000 if call.upstream_start is not None else None,
-            "prompt_tokens": usage[0] if usage else None, "completion_tokens": usage[1] if usage else None,
+            "prompt_tokens": usage[0] if usage else None,
+            "completion_tokens": usage[1] if usage else None,
             "cost": child.cost(*usage) if usage and child else None,
             "strong_cost": reference.cost(*usage) if usage else None,
-            "fallback": first is not None, "fallback_from": live.dispatcher.labels[first.route] if first else None,
-            "error": describe(error) if error is not None else None, "status": status, "stream": call.stream,
+            "fallback": first is not None,
+            "fallback_from": live.dispatcher.labels[first.route] if first else None,
+            "error": describe(error) if error is not None else None,
+            "status": status,
+            "stream": call.stream,
         }
         await asyncio.to_thread(self.log.write, row, call.prompt, list(dict.fromkeys(call.tool_calls)))
         self.metrics.observe(row)
@@ -253,9 +297,12 @@ class ChatHandler:
 
 def _headers(record: Mapping[str, Any]) -> dict[str, str]:
     values = {
-        "x-winroute-request-id": record.get("request_id"), "x-winroute-router": record.get("router"),
-        "x-winroute-route": record.get("route"), "x-winroute-model": record.get("child"),
-        "x-winroute-score": record.get("score"), "x-winroute-threshold": record.get("threshold"),
+        "x-winroute-request-id": record.get("request_id"),
+        "x-winroute-router": record.get("router"),
+        "x-winroute-route": record.get("route"),
+        "x-winroute-model": record.get("child"),
+        "x-winroute-score": record.get("score"),
+        "x-winroute-threshold": record.get("threshold"),
         "x-winroute-fallback": str(bool(record.get("fallback"))).lower(),
     }
     return {k: str(v) for k, v in values.items() if v is not None}

@@ -26,7 +26,18 @@ from pydantic import (
 
 from ..errors import WinrouteError
 
-__all__ = ["Auth", "Child", "Limits", "LogSettings", "Policy", "ServeConfig", "ServeConfigError", "Shadow", "hash_key", "load_config"]
+__all__ = [
+    "Auth",
+    "Child",
+    "Limits",
+    "LogSettings",
+    "Policy",
+    "ServeConfig",
+    "ServeConfigError",
+    "Shadow",
+    "hash_key",
+    "load_config",
+]
 
 
 class ServeConfigError(WinrouteError, ValueError):
@@ -74,16 +85,24 @@ class Policy(_Strict):
     cost_weight: float | None = None
     budget_per_1k: float | None = None
     min_quality: float | None = None
-    target_share: float | None = Field(default=None, ge=0, le=1, description="hold this strong share online "
-                                       "(core.share_controller) instead of a fixed threshold")
+    target_share: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="hold this strong share online (core.share_controller) instead of a fixed threshold",
+    )
     share_window: int = Field(default=500, ge=10, description="recent scores the online threshold is set from")
     fallback: bool = True
-    timeout: float | None = Field(default=None, gt=0, description="seconds a child may take to answer or start streaming")
+    timeout: float | None = Field(
+        default=None, gt=0, description="seconds a child may take to answer or start streaming"
+    )
 
     @model_validator(mode="after")
     def _one_threshold_rule(self) -> Policy:
         if self.target_share is not None and (self.threshold is not None or self.strong_share is not None):
-            raise ValueError("give target_share (an online threshold) or threshold / strong_share (a fixed one), not both")
+            raise ValueError(
+                "give target_share (an online threshold) or threshold / strong_share (a fixed one), not both"
+            )
         return self
 
     def settings(self) -> dict[str, Any]:
@@ -105,8 +124,10 @@ class Auth(_Strict):
     def _hashed(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
         for key in keys:
             if not _is_digest(key):
-                raise ValueError("auth.api_keys holds SHA-256 digests ('sha256:<64 hex>'), never keys in clear: "
-                                 "`winroute serve --hash-key KEY` prints one")
+                raise ValueError(
+                    "auth.api_keys holds SHA-256 digests ('sha256:<64 hex>'), never keys in clear: "
+                    "`winroute serve --hash-key KEY` prints one"
+                )
         return keys
 
     @field_validator("admin_key")
@@ -176,8 +197,10 @@ class ServeConfig(_Strict):
     def bind_host(self) -> tuple[str, str | None]:
         """The host to bind, and a warning when the configured one is refused for want of keys."""
         if self.open and not _is_loopback(self.host):
-            return "127.0.0.1", (f"no API keys configured: binding to 127.0.0.1, not {self.host!r} "
-                                 "(set auth.api_keys or auth.api_keys_env to serve other hosts)")
+            return "127.0.0.1", (
+                f"no API keys configured: binding to 127.0.0.1, not {self.host!r} "
+                "(set auth.api_keys or auth.api_keys_env to serve other hosts)"
+            )
         return self.host, None
 
 

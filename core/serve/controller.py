@@ -38,7 +38,11 @@ class Live:
     def model_id(self) -> str:
         """RouteLLM's name for this router at the policy's threshold (two-model routers)."""
         threshold = self.settings.get("threshold", getattr(self.router, "threshold", None))
-        return f"router-{self.router.name}-{threshold:.5g}" if threshold is not None and self.router.kind != NWAY else self.router.name
+        return (
+            f"router-{self.router.name}-{threshold:.5g}"
+            if threshold is not None and self.router.kind != NWAY
+            else self.router.name
+        )
 
 
 def settings_for_model(model: Any, router: Any) -> dict[str, Any]:
@@ -48,7 +52,7 @@ def settings_for_model(model: Any, router: Any) -> dict[str, Any]:
     if model in ("winroute", router.name):
         return {}
     if model.startswith("router-"):
-        name, _, threshold = model[len("router-"):].rpartition("-")
+        name, _, threshold = model[len("router-") :].rpartition("-")
         if name in (router.name, "winroute"):
             try:
                 return {"threshold": float(threshold)}
@@ -70,11 +74,17 @@ class RoutingState:
 
     def _controller(self, target: float) -> ShareController:
         if self.live.router.kind == NWAY:
-            raise ServeConfigError("policy.target_share is for two-model routers (an N-way router takes cost_weight, "
-                                   "budget_per_1k or min_quality)")
-        return ShareController(target, window=self.config.policy.share_window,
-                               min_scores=min(50, self.config.policy.share_window), initial_threshold=self.live.router.threshold,
-                               reference_scores=self.live.router.reference_scores)
+            raise ServeConfigError(
+                "policy.target_share is for two-model routers (an N-way router takes cost_weight, "
+                "budget_per_1k or min_quality)"
+            )
+        return ShareController(
+            target,
+            window=self.config.policy.share_window,
+            min_scores=min(50, self.config.policy.share_window),
+            initial_threshold=self.live.router.threshold,
+            reference_scores=self.live.router.reference_scores,
+        )
 
     def build(self, router: Any, settings: Mapping[str, Any]) -> Live:
         """A setup for ``router``: every route it can take must have a child (checked, not guessed)."""
@@ -87,20 +97,28 @@ class RoutingState:
             by_route = {model: name for name, model in routes.items()}
             missing = [m for m in router.models if m not in by_route]
             if missing:
-                raise ServeConfigError(f"the N-way router {router.name!r} may route to {missing}, which no child serves")
+                raise ServeConfigError(
+                    f"the N-way router {router.name!r} may route to {missing}, which no child serves"
+                )
             reference = max(by_route, key=lambda r: _price(children[by_route[r]]))
         else:
             if set(children) != set(TWO_MODEL_ROUTES):
-                raise ServeConfigError(f"a two-model router needs exactly the children 'strong' and 'weak' "
-                                       f"(serve.toml has {', '.join(children)})")
+                raise ServeConfigError(
+                    f"a two-model router needs exactly the children 'strong' and 'weak' "
+                    f"(serve.toml has {', '.join(children)})"
+                )
             by_route = {r: r for r in TWO_MODEL_ROUTES}
             reference = "strong"
         try:
             checked = check_settings(router, settings)
         except ValueError as exc:
             raise ServeConfigError(f"policy: {exc}") from exc
-        dispatcher = Dispatcher(list(by_route), {r: children[c].model for r, c in by_route.items()},
-                                fallback=self.config.policy.fallback, timeout=self.config.policy.timeout)
+        dispatcher = Dispatcher(
+            list(by_route),
+            {r: children[c].model for r, c in by_route.items()},
+            fallback=self.config.policy.fallback,
+            timeout=self.config.policy.timeout,
+        )
         return Live(router, checked, by_route, dispatcher, reference)
 
     async def reload(self, path: str | None) -> Live:

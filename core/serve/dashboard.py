@@ -53,12 +53,17 @@ def add_dashboard(app: FastAPI, state: RoutingState, log: DecisionLog, keys: Key
     async def stats(request: Request, minutes: int = 60) -> dict[str, Any]:
         keys.client(request)
         minutes = max(1, min(minutes, 24 * 60))
-        summary = await asyncio.to_thread(log.summary, since=time.time() - 60 * minutes, bucket_s=60 if minutes > 10 else 10)
+        summary = await asyncio.to_thread(
+            log.summary, since=time.time() - 60 * minutes, bucket_s=60 if minutes > 10 else 10
+        )
         recent = await asyncio.to_thread(log.recent, 20)
         live = state.live
         return {
-            "router": live.router.name, "settings": dict(live.settings), "minutes": minutes,
-            "share": state.share.state() if state.share else None, **summary,
+            "router": live.router.name,
+            "settings": dict(live.settings),
+            "minutes": minutes,
+            "share": state.share.state() if state.share else None,
+            **summary,
             "recent": [{k: r[k] for k in RECENT_FIELDS} for r in recent],
         }
 

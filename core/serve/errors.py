@@ -20,7 +20,11 @@ class ApiError(Exception):
     """An error the server answers with, as OpenAI's API would."""
 
     def __init__(
-        self, status: int, message: str, type_: str = "invalid_request_error", code: str | None = None,
+        self,
+        status: int,
+        message: str,
+        type_: str = "invalid_request_error",
+        code: str | None = None,
         param: str | None = None,
     ) -> None:
         super().__init__(message)
@@ -44,13 +48,15 @@ def error_for(exc: BaseException) -> tuple[int, dict[str, Any]]:
         inner = exc.body if isinstance(exc.body, dict) else {}
         message = inner.get("message") if isinstance(inner.get("message"), str) else exc.message
         return exc.status_code, error_body(
-            _with_notes(f"upstream error: {message}", exc), str(inner.get("type") or "upstream_error"),
+            _with_notes(f"upstream error: {message}", exc),
+            str(inner.get("type") or "upstream_error"),
             inner.get("code") if isinstance(inner.get("code"), str) else None,
             inner.get("param") if isinstance(inner.get("param"), str) else None,
         )
     if isinstance(exc, (ChildTimeoutError, openai.APITimeoutError)):
         return 504, error_body(_with_notes(f"upstream timed out: {describe(exc)}", exc), "timeout", "upstream_timeout")
     if isinstance(exc, openai.APIConnectionError):
-        return 502, error_body(_with_notes(f"upstream unreachable: {describe(exc)}", exc), "upstream_error",
-                               "upstream_unavailable")
+        return 502, error_body(
+            _with_notes(f"upstream unreachable: {describe(exc)}", exc), "upstream_error", "upstream_unavailable"
+        )
     return 500, error_body(_with_notes(f"winroute server error: {describe(exc)}", exc), "server_error")

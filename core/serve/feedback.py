@@ -40,11 +40,19 @@ def labels_from_log(database: str, *, max_prompts: int = 5000) -> LogLabels:
     log = DecisionLog(_url(database))
     try:
         labels = log.feedback_labels()
-        comparisons = [Comparison(prompt, "strong", "weak", 1.0 - score, source="feedback")
-                       for prompt, route, score in labels if route == "weak"]
+        comparisons = [
+            Comparison(prompt, "strong", "weak", 1.0 - score, source="feedback")
+            for prompt, route, score in labels
+            if route == "weak"
+        ]
         shadow = [Comparison(p, "strong", "weak", outcome, source="shadow") for p, outcome in log.shadow_labels() if p]
-        return LogLabels(comparisons + shadow, log.prompts(max_prompts), sum(route != "weak" for _, route, _ in labels),
-                         log.feedback_count(), len(shadow))
+        return LogLabels(
+            comparisons + shadow,
+            log.prompts(max_prompts),
+            sum(route != "weak" for _, route, _ in labels),
+            log.feedback_count(),
+            len(shadow),
+        )
     finally:
         log.dispose()
 
@@ -60,8 +68,10 @@ def labels_from_log_for_adapt(database: str) -> tuple[list[Comparison], list[str
             "on strong answers (no label), no shadow label, and only requests whose prompt was logged count "
             "(logging.log_prompts = true)"
         )
-    print(f"{len(found.comparisons) - found.shadow} labels from feedback on weak answers and {found.shadow} shadow "
-          f"labels in {database}"
-          f"{f' ({found.skipped_strong} on strong answers skipped)' if found.skipped_strong else ''}; "
-          f"threshold set on its {len(found.prompts)} logged prompts")
+    print(
+        f"{len(found.comparisons) - found.shadow} labels from feedback on weak answers and {found.shadow} shadow "
+        f"labels in {database}"
+        f"{f' ({found.skipped_strong} on strong answers skipped)' if found.skipped_strong else ''}; "
+        f"threshold set on its {len(found.prompts)} logged prompts"
+    )
     return found.comparisons, found.prompts or None

@@ -56,7 +56,9 @@ class LoggedDecision(_Base):
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     cost: Mapped[float | None] = mapped_column(Float)
-    strong_cost: Mapped[float | None] = mapped_column(Float)  # the same tokens at the reference (strongest) child's prices
+    strong_cost: Mapped[float | None] = mapped_column(
+        Float
+    )  # the same tokens at the reference (strongest) child's prices
     fallback: Mapped[bool] = mapped_column(Boolean, default=False)
     fallback_from: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
@@ -132,9 +134,13 @@ class DecisionLog:
     def write(self, row: Mapping[str, Any], prompt: str, tool_calls: Iterable[str] = ()) -> None:
         """One request's row (the prompt kept only if allowed) and the tool calls its answer made."""
         with Session(self.engine) as session, session.begin():
-            session.add(LoggedDecision(
-                **row, prompt_sha256=prompt_digest(prompt), prompt=prompt if self.log_prompts else None,
-            ))
+            session.add(
+                LoggedDecision(
+                    **row,
+                    prompt_sha256=prompt_digest(prompt),
+                    prompt=prompt if self.log_prompts else None,
+                )
+            )
             session.flush()
             for call_id in tool_calls:
                 session.merge(ToolCallRoute(id=call_id, request_id=row["id"], route=row["child_route"]))
@@ -149,8 +155,16 @@ class DecisionLog:
 
     def add_shadow(self, request_id: str, outcome: float, other_model: str, judge: str, cost: float | None) -> None:
         with Session(self.engine) as session, session.begin():
-            session.add(ShadowLabel(request_id=request_id, outcome=outcome, other_model=other_model, judge=judge,
-                                    cost=cost, created=time.time()))
+            session.add(
+                ShadowLabel(
+                    request_id=request_id,
+                    outcome=outcome,
+                    other_model=other_model,
+                    judge=judge,
+                    cost=cost,
+                    created=time.time(),
+                )
+            )
 
     # -- reading -------------------------------------------------------------------------------
     def tool_call_routes(self, call_ids: Sequence[str]) -> dict[str, str]:
@@ -158,7 +172,9 @@ class DecisionLog:
         if not call_ids:
             return {}
         with Session(self.engine) as session:
-            rows = session.execute(select(ToolCallRoute.id, ToolCallRoute.route).where(ToolCallRoute.id.in_(list(call_ids))))
+            rows = session.execute(
+                select(ToolCallRoute.id, ToolCallRoute.route).where(ToolCallRoute.id.in_(list(call_ids)))
+            )
             return {str(i): str(r) for i, r in rows}
 
     def get(self, request_id: str) -> dict[str, Any] | None:
@@ -178,7 +194,9 @@ class DecisionLog:
     def feedback_labels(self) -> list[tuple[str, str, float]]:
         """``(prompt, route, score)`` of every request with feedback and a logged prompt (latest feedback wins)."""
         with Session(self.engine) as session:
-            latest = (select(Feedback.request_id, func.max(Feedback.id).label("fid")).group_by(Feedback.request_id)).subquery()
+            latest = (
+                select(Feedback.request_id, func.max(Feedback.id).label("fid")).group_by(Feedback.request_id)
+            ).subquery()
             rows = session.execute(
                 select(LoggedDecision.prompt, LoggedDecision.child_route, Feedback.score)
                 .join(latest, latest.c.request_id == LoggedDecision.id)
@@ -193,38 +211,66 @@ class DecisionLog:
         recent = d.created >= since
         with Session(self.engine) as session:
             total, strong, fallbacks, errors, cost, strong_cost = session.execute(
-                select(func.count(), func.sum(case((d.route == "strong", 1), else_=0)),
-                       func.sum(case((d.fallback, 1), else_=0)), func.sum(case((d.status != 200, 1), else_=0)),
-                       func.sum(d.cost), func.sum(d.strong_cost)).where(recent)
+                select(
+                    func.count(),
+                    func.sum(case((d.route == "strong", 1), else_=0)),
+                    func.sum(case((d.fallback, 1), else_=0)),
+                    func.sum(case((d.status != 200, 1), else_=0)),
+                    func.sum(d.cost),
+                    func.sum(d.strong_cost),
+                ).where(recent)
             ).one()
             by_model = session.execute(
-                select(d.route, d.model, func.count()).where(recent).group_by(d.route, d.model).order_by(d.route, d.model)
+                select(d.route, d.model, func.count())
+                .where(recent)
+                .group_by(d.route, d.model)
+                .order_by(d.route, d.model)
             ).all()
             slot = cast(d.created / bucket_s, Integer)
             series = session.execute(
                 select(slot, func.count(), func.sum(case((d.route == "strong", 1), else_=0)), func.sum(d.cost))
-                .where(recent).group_by(slot).order_by(slot)
+                .where(recent)
+                .group_by(slot)
+                .order_by(slot)
             ).all()
         return {
-            "requests": int(total or 0), "strong": int(strong or 0), "fallbacks": int(fallbacks or 0),
-            "errors": int(errors or 0), "cost": float(cost or 0.0), "strong_cost": float(strong_cost or 0.0),
+            "requests": int(total or 0),
+            "strong": int(strong or 0),
+            "fallbacks": int(fallbacks or 0),
+            "errors": int(errors or 0),
+            "cost": float(cost or 0.0),
+            "strong_cost": float(strong_cost or 0.0),
             "by_model": [{"route": r, "model": m, "requests": int(n)} for r, m, n in by_model],
-            "series": [{"time": int(t) * bucket_s, "requests": int(n), "strong_share": float(k or 0) / int(n),
-                        "cost": float(c or 0.0)} for t, n, k, c in series],
+            "series": [
+                {
+                    "time": int(t) * bucket_s,
+                    "requests": int(n),
+                    "strong_share": float(k or 0) / int(n),
+                    "cost": float(c or 0.0),
+                }
+                for t, n, k, c in series
+            ],
         }
 
     def shadow_labels(self) -> list[tuple[str | None, float]]:
         """``(prompt, outcome)`` of every shadow label (the prompt is None unless prompts are logged)."""
         with Session(self.engine) as session:
-            rows = session.execute(select(LoggedDecision.prompt, ShadowLabel.outcome)
-                                   .join(ShadowLabel, ShadowLabel.request_id == LoggedDecision.id).order_by(ShadowLabel.id))
+            rows = session.execute(
+                select(LoggedDecision.prompt, ShadowLabel.outcome)
+                .join(ShadowLabel, ShadowLabel.request_id == LoggedDecision.id)
+                .order_by(ShadowLabel.id)
+            )
             return [(p, float(o)) for p, o in rows]
 
     def prompts(self, n: int) -> list[str]:
         """The ``n`` most recent logged prompts (oldest first); none unless prompts are logged."""
         with Session(self.engine) as session:
-            rows = session.scalars(select(LoggedDecision.prompt).where(LoggedDecision.prompt.is_not(None))
-                                   .order_by(LoggedDecision.created.desc()).limit(n))
+            rows = session.scalars(
+                select(LoggedDecision.prompt)
+                .where(LoggedDecision.prompt.is_not(None))
+                .order_by(LoggedDecision.created.desc())
+                .limit(n)
+            )
             return [p for p in rows if p][::-1]
 
     def feedback_count(self) -> int:

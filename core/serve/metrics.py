@@ -25,23 +25,40 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.requests = Counter("winroute_requests", "Chat requests by route and the child model that answered",
-                                ["route", "model", "status"], registry=r)
-        self.fallbacks = Counter("winroute_fallbacks", "Requests answered by a fallback child",
-                                 ["from_model", "to_model"], registry=r)
+        self.requests = Counter(
+            "winroute_requests",
+            "Chat requests by route and the child model that answered",
+            ["route", "model", "status"],
+            registry=r,
+        )
+        self.fallbacks = Counter(
+            "winroute_fallbacks", "Requests answered by a fallback child", ["from_model", "to_model"], registry=r
+        )
         self.errors = Counter("winroute_errors", "Requests that failed, by error type", ["type"], registry=r)
-        self.routing_seconds = Histogram("winroute_routing_seconds", "Time to decide a route", buckets=_LATENCY, registry=r)
-        self.request_seconds = Histogram("winroute_request_seconds", "End-to-end time of a chat request",
-                                         buckets=_LATENCY, registry=r)
+        self.routing_seconds = Histogram(
+            "winroute_routing_seconds", "Time to decide a route", buckets=_LATENCY, registry=r
+        )
+        self.request_seconds = Histogram(
+            "winroute_request_seconds", "End-to-end time of a chat request", buckets=_LATENCY, registry=r
+        )
         self.tokens = Counter("winroute_tokens", "Tokens reported by the upstreams", ["model", "kind"], registry=r)
         self.cost = Counter("winroute_cost_usd", "Estimated cost of the answers (child prices)", ["model"], registry=r)
-        self.strong_cost = Counter("winroute_strong_cost_usd",
-                                   "Estimated cost of the same tokens had every request gone to the strongest child",
-                                   registry=r)
-        self.shadow = Counter("winroute_shadow_labels", "Shadow labels written, by outcome (P(strong beats weak))",
-                              ["outcome"], registry=r)
-        self.saving = Gauge("winroute_saving_usd", "Estimated saving against always-strong: strong cost minus cost "
-                            "(negative if routing cost more)", registry=r)
+        self.strong_cost = Counter(
+            "winroute_strong_cost_usd",
+            "Estimated cost of the same tokens had every request gone to the strongest child",
+            registry=r,
+        )
+        self.shadow = Counter(
+            "winroute_shadow_labels",
+            "Shadow labels written, by outcome (P(strong beats weak))",
+            ["outcome"],
+            registry=r,
+        )
+        self.saving = Gauge(
+            "winroute_saving_usd",
+            "Estimated saving against always-strong: strong cost minus cost (negative if routing cost more)",
+            registry=r,
+        )
 
     def observe(self, row: dict) -> None:
         self.requests.labels(row["route"], row["model"] or "", str(row["status"])).inc()

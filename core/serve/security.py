@@ -46,8 +46,12 @@ class Keys:
             return
         token = _bearer(request)
         if not (_matches(token, self.clients) or _matches(token, self.admins)):
-            raise ApiError(401, "invalid or missing API key: send 'Authorization: Bearer <key>'", "invalid_request_error",
-                           "invalid_api_key")
+            raise ApiError(
+                401,
+                "invalid or missing API key: send 'Authorization: Bearer <key>'",
+                "invalid_request_error",
+                "invalid_api_key",
+            )
 
     def admin(self, request: Request) -> None:
         """Refuse an admin call without the admin key; with no keys at all (loopback only) admin is open."""
@@ -55,8 +59,12 @@ class Keys:
             if not _matches(_bearer(request), self.admins):
                 raise ApiError(401, "this endpoint needs the admin key", "invalid_request_error", "invalid_api_key")
         elif not self.open:
-            raise ApiError(403, "admin endpoints are off: no admin key is configured (auth.admin_key or "
-                           "auth.admin_key_env)", "permission_error", "admin_disabled")
+            raise ApiError(
+                403,
+                "admin endpoints are off: no admin key is configured (auth.admin_key or auth.admin_key_env)",
+                "permission_error",
+                "admin_disabled",
+            )
 
 
 class BodyLimit:
@@ -71,7 +79,9 @@ class BodyLimit:
         message = f"request body over the limit of {self.limit} bytes (limits.max_request_bytes)"
         length = dict(scope.get("headers") or []).get(b"content-length", b"")
         if length.isdigit() and int(length) > self.limit:
-            return await JSONResponse(error_body(message, "invalid_request_error", "request_too_large"), 413)(scope, receive, send)
+            return await JSONResponse(error_body(message, "invalid_request_error", "request_too_large"), 413)(
+                scope, receive, send
+            )
         seen = 0
 
         async def limited() -> dict[str, Any]:

@@ -43,20 +43,37 @@ class ShadowLabeler:
         self.rng = random.Random(settings.seed)
         self.log, self.metrics, self.pending = log, metrics, pending
 
-    def maybe(self, request_id: str, question: str, messages: list[dict[str, Any]], options: dict[str, Any],
-              answered: str, answer: Mapping[str, Any], other: Upstream) -> bool:
+    def maybe(
+        self,
+        request_id: str,
+        question: str,
+        messages: list[dict[str, Any]],
+        options: dict[str, Any],
+        answered: str,
+        answer: Mapping[str, Any],
+        other: Upstream,
+    ) -> bool:
         """Start a shadow label for this request if it is sampled and eligible; whether it was."""
         text = answer_text(answer)
         if text is None or answered not in ("strong", "weak") or self.rng.random() >= self.rate:
             return False
         task = asyncio.get_running_loop().create_task(
-            self._label(request_id, question, messages, options, answered, text, other))
+            self._label(request_id, question, messages, options, answered, text, other)
+        )
         self.pending.add(task)
         task.add_done_callback(self.pending.discard)
         return True
 
-    async def _label(self, request_id: str, question: str, messages: list[dict[str, Any]], options: dict[str, Any],
-                     answered: str, text: str, other: Upstream) -> None:
+    async def _label(
+        self,
+        request_id: str,
+        question: str,
+        messages: list[dict[str, Any]],
+        options: dict[str, Any],
+        answered: str,
+        text: str,
+        other: Upstream,
+    ) -> None:
         try:
             reply = await other.complete(messages, options)
             other_text = answer_text(reply)
@@ -65,10 +82,17 @@ class ShadowLabeler:
             strong, weak = (text, other_text) if answered == "strong" else (other_text, text)
             first = await self.judge.complete(judge_messages(question, strong, weak), {"temperature": 0})
             swapped = await self.judge.complete(judge_messages(question, weak, strong), {"temperature": 0})
-            outcome = combine_verdicts(parse_verdict(answer_text(first) or ""), parse_verdict(answer_text(swapped) or ""))
-            cost = sum(child.cost(*u) for child, r in ((other.child, reply), (self.judge.child, first), (self.judge.child, swapped))
-                       if (u := usage_of(r)) is not None)
-            await asyncio.to_thread(self.log.add_shadow, request_id, outcome, other.child.model, self.judge.child.model, cost)
+            outcome = combine_verdicts(
+                parse_verdict(answer_text(first) or ""), parse_verdict(answer_text(swapped) or "")
+            )
+            cost = sum(
+                child.cost(*u)
+                for child, r in ((other.child, reply), (self.judge.child, first), (self.judge.child, swapped))
+                if (u := usage_of(r)) is not None
+            )
+            await asyncio.to_thread(
+                self.log.add_shadow, request_id, outcome, other.child.model, self.judge.child.model, cost
+            )
             self.metrics.shadow.labels(str(outcome)).inc()
         except Exception as exc:  # noqa: BLE001 - a shadow label never fails the request it shadows
             logger.warning("winroute: shadow label for %s failed: %s: %s", request_id, type(exc).__name__, exc)

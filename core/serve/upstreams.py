@@ -37,8 +37,10 @@ class Upstream:
         self.route = route
         self.child = child
         self.client = AsyncOpenAI(
-            base_url=child.base_url, api_key=child.api_key(f"children.{route}"),
-            timeout=child.timeout, max_retries=child.max_retries,
+            base_url=child.base_url,
+            api_key=child.api_key(f"children.{route}"),
+            timeout=child.timeout,
+            max_retries=child.max_retries,
         )
 
     def _request(self, messages: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> dict[str, Any]:
@@ -49,7 +51,9 @@ class Upstream:
         """A whole chat completion."""
         return _plain(await self.client.chat.completions.create(**self._request(messages, options), stream=False))
 
-    async def stream(self, messages: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    async def stream(
+        self, messages: Sequence[Mapping[str, Any]], options: Mapping[str, Any]
+    ) -> AsyncIterator[dict[str, Any]]:
         """The completion's chunks; usage is always asked for (the log counts tokens)."""
         options = {**options, "stream_options": {**(options.get("stream_options") or {}), "include_usage": True}}
         stream = await self.client.chat.completions.create(**self._request(messages, options), stream=True)
