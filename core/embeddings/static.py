@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections import ChainMap
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,15 +87,15 @@ class _WordPieces:
         return None if any(token in lowered for token in self._added) else _WORD.findall(lowered)
 
     def ids(self, word_lists: Sequence[list[str]]) -> list[list[int]]:
-        known = self._ids
-        new = list({w for words in word_lists for w in words if w not in known})
+        table: Mapping[str, tuple[int, ...]] = self._ids
+        new = list({w for words in word_lists for w in words if w not in table})
         if new:
             encoded = dict(zip(new, (tuple(e.ids) for e in _encode_batch(self._tokenizer, new))))
-            if len(known) + len(new) <= _MAX_WORDS:
-                known.update(encoded)
-            else:
-                known = {**known, **encoded}
-        return [[i for w in words for i in known[w]] for words in word_lists]
+            if len(self._ids) + len(new) <= _MAX_WORDS:
+                self._ids.update(encoded)
+            else:  # full: this call's new words are looked up beside the table, not kept
+                table = ChainMap(encoded, self._ids)
+        return [[i for w in words for i in table[w]] for words in word_lists]
 
 
 def _encode_batch(tokenizer: Any, texts: list[str]) -> list[Any]:

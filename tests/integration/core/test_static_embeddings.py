@@ -234,3 +234,16 @@ def test_word_level_ids_equal_the_tokenizers(static_embedder: StaticEmbedder, te
     assert state.words is not None  # MiniLM's tokenizer is a lower-casing BERT WordPiece one
     expected = [e.ids for e in state.tokenizer.encode_batch([static_embedder._cut(t) for t in texts], add_special_tokens=False)]
     assert static_embedder.token_ids(texts) == expected
+
+
+def test_a_full_word_table_stops_growing_and_stays_exact(static_embedder: StaticEmbedder, monkeypatch) -> None:  # noqa: ANN001
+    """Hostile text full of new words cannot grow the word table past its cap; ids stay the tokenizer's."""
+    import core.embeddings.static as static_module
+
+    state = static_embedder._state()
+    size = len(state.words._ids)
+    monkeypatch.setattr(static_module, "_MAX_WORDS", size)  # full from here on
+    texts = [" ".join(f"zq{i}x{j}" for j in range(50)) for i in range(3)]
+    expected = [e.ids for e in state.tokenizer.encode_batch(texts, add_special_tokens=False)]
+    assert static_embedder.token_ids(texts) == expected
+    assert len(state.words._ids) == size
