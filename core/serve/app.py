@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import sys
+import tempfile
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from .controller import RoutingState
 from .dashboard import add_dashboard
 from .errors import ApiError, error_body
 from .log import DecisionLog
-from .metrics import Metrics
+from .metrics import MULTIPROC_ENV, Metrics
 from .security import BodyLimit, Keys
 from .shadow import ShadowLabeler
 from .shared import AdminStore
@@ -196,13 +198,22 @@ def serve(config_path: str | Path, *, workers: int = 1, host: str | None = None,
         print(f"winroute serve: {warning}", file=sys.stderr)
     _publish_config_state(config)
     os.environ[CONFIG_ENV] = str(Path(config_path).resolve())
-    uvicorn.run(
-        "core.serve.app:app_from_env",
-        factory=True,
-        host=bind,
-        port=port if port is not None else config.port,
-        workers=workers,
-        timeout_graceful_shutdown=30,
-        log_level="info",
-        timeout_keep_alive=75,
-    )  # longer than the idle timeout of common load balancers (60 s)
+    metrics_dir = None
+    if workers > 1 and not os.environ.get(MULTIPROC_ENV):  # /metrics adds up every worker's counts
+        metrics_dir = tempfile.mkdtemp(prefix="winroute-metrics-")
+        os.environ[MULTIPROC_ENV] = metrics_dir  # the workers (spawned) import prometheus-client with it
+    try:
+        uvicorn.run(
+            "core.serve.app:app_from_env",
+            factory=True,
+            host=bind,
+            port=port if port is not None else config.port,
+            workers=workers,
+            timeout_graceful_shutdown=30,
+            log_level="info",
+            timeout_keep_alive=75,
+        )  # longer than the idle timeout of common load balancers (60 s)
+    finally:
+        if metrics_dir is not None:
+            os.environ.pop(MULTIPROC_ENV, None)
+            shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from openai_server import closed_port_url
 from test_shared_admin import renamed_router
 
@@ -130,6 +131,7 @@ database = "decisions.db"
         assert policy.status_code == 200
         time.sleep(SYNC_INTERVAL_S + 0.5)  # the longest a worker goes without looking at the shared state
         after = _until_both_workers(f"{url}/v1", "after")
+        metrics = httpx.get(f"{url}/metrics", timeout=30)
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=120)
@@ -138,3 +140,7 @@ database = "decisions.db"
     assert {(r.headers["x-winroute-router"], r.headers["x-winroute-route"], r.headers["x-winroute-threshold"])
             for r in after} == {("renamed", "strong", "0.0")}
     assert all(r.json()["choices"][0]["message"]["content"].startswith("[scripted-strong]") for r in after)
+    # /metrics, whichever worker answers it, counts the requests of both (prometheus multiprocess mode)
+    requests = {s.labels["route"]: s.value for f in text_string_to_metric_families(metrics.text)
+                if f.name == "winroute_requests" for s in f.samples if s.name == "winroute_requests_total"}
+    assert requests == {"weak": len(before), "strong": len(after)}
