@@ -176,7 +176,7 @@ class RoutingState:
         of ``winroute serve``, whose parent published serve.toml's state at start) or publish this one."""
         self.store = store
         async with self._lock:
-            if adopt and await asyncio.to_thread(store.version):
+            if adopt and await asyncio.to_thread(store.version) > 0:
                 await self._catch_up()
             else:
                 await self._publish()
