@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from openai_server import closed_port_url
-from test_shared_admin import renamed_router
+from prometheus_client.parser import text_string_to_metric_families
+from serve_support import renamed_router
 
 from core.serve.shared import SYNC_INTERVAL_S
 

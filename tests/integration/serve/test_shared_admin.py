@@ -8,19 +8,11 @@ from __future__ import annotations
 import httpx
 import openai
 import pytest
-from serve_support import config_dict
+from serve_support import config_dict, renamed_router
 
-import core
 from core.serve import controller
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
-
-
-def renamed_router(tmp_path, name: str = "renamed"):
-    """The bundled default saved under another name: a second artifact to reload."""
-    router = core.load_router(None)
-    router.name = name
-    return router.save(tmp_path / name)
 
 
 def record(server, prompt: str = "hello") -> dict:
