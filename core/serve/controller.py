@@ -83,8 +83,9 @@ class RoutingState:
         self._checked = -SYNC_INTERVAL_S
         self._syncing: asyncio.Future[None] | None = None
 
-    def _controller(self, target: float) -> ShareController:
-        if self.live.router.kind == NWAY:
+    def _controller(self, target: float, router: Any = None) -> ShareController:
+        router = self.live.router if router is None else router
+        if router.kind == NWAY:
             raise ServeConfigError(
                 "policy.target_share is for two-model routers (an N-way router takes cost_weight, "
                 "budget_per_1k or min_quality)"
@@ -93,8 +94,8 @@ class RoutingState:
             target,
             window=self.config.policy.share_window,
             min_scores=min(50, self.config.policy.share_window),
-            initial_threshold=self.live.router.threshold,
-            reference_scores=self.live.router.reference_scores,
+            initial_threshold=router.threshold,
+            reference_scores=router.reference_scores,
         )
 
     def build(self, router: Any, settings: Mapping[str, Any]) -> Live:
@@ -235,15 +236,13 @@ class RoutingState:
             live = self.build(router, shared.settings)
         else:
             live = replace(self.live, settings=check_settings(router, shared.settings))
-        keep = self.share if not new_router and shared.target_share is not None else None
-        self.live, self.router_path = live, shared.router
-        if shared.target_share is None:
-            self.share = None
-        elif keep is not None:
-            keep.target_share = shared.target_share  # the window of scores already seen stays
-            self.share = keep
-        else:
-            self.share = self._controller(shared.target_share)
+        share = None
+        if shared.target_share is not None:
+            share = self.share if not new_router else None  # the window of scores already seen stays
+            if share is None:
+                share = self._controller(shared.target_share, live.router)
+            share.target_share = shared.target_share
+        self.live, self.router_path, self.share = live, shared.router, share  # all checked: swapped whole
 
     async def _publish(self) -> None:
         if self.store is not None:

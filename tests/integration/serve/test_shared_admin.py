@@ -58,3 +58,21 @@ def test_a_worker_checks_at_most_once_per_interval(start, openai_server, tmp_pat
     assert record(b)["route"] == "weak"  # not looked up yet (the interval is what bounds the database reads)
     monkeypatch.setattr(controller, "SYNC_INTERVAL_S", 0.0)
     assert record(b)["route"] == "strong"
+
+
+def test_a_stored_state_this_process_cannot_take_on_is_skipped(start, openai_server, tmp_path, default_router,
+                                                               monkeypatch, caplog) -> None:
+    from core.serve.shared import AdminStore
+
+    monkeypatch.setattr(controller, "SYNC_INTERVAL_S", 0.0)
+    a = start(config_dict(openai_server.base_url, tmp_path, policy={"threshold": 1.0}))
+    store = AdminStore(a.log.engine)  # as another worker would write it
+    store.publish(str(tmp_path / "not-here"), None, {"threshold": 0.0}, None)  # an artifact this process cannot read
+    rec = record(a)
+    assert rec["router"] == default_router.name and rec["threshold"] == 1.0  # nothing of that row was taken on
+    assert "refused" in caplog.text
+    version = store.publish(None, None, {"threshold": 7.0}, None)  # a setting the router refuses
+    assert record(a)["threshold"] == 1.0 and a.app.state.routing.version == version
+    store.publish(None, None, {}, 0.5)  # a valid row after them is taken on whole
+    assert record(a)["threshold"] == pytest.approx(default_router.threshold_for(strong_share=0.5))
+    assert a.app.state.routing.share.target_share == 0.5
