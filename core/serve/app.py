@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import sys
+import tempfile
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,9 +28,10 @@ from .controller import RoutingState
 from .dashboard import add_dashboard
 from .errors import ApiError, error_body
 from .log import DecisionLog
-from .metrics import Metrics
+from .metrics import MULTIPROC_ENV, Metrics
 from .security import BodyLimit, Keys
 from .shadow import ShadowLabeler
+from .shared import AdminStore
 from .upstreams import Upstream
 
 __all__ = ["create_app", "serve"]
@@ -68,12 +71,18 @@ async def _json(request: Request) -> dict[str, Any]:
     return body
 
 
-def create_app(config: ServeConfig, *, router: Any = None) -> FastAPI:
-    """The server for ``config``; ``router``: a router already loaded (default: ``config.router``)."""
+def create_app(config: ServeConfig, *, router: Any = None, adopt_shared: bool = False) -> FastAPI:
+    """The server for ``config``; ``router``: a router already loaded (default: ``config.router``).
+
+    Admin changes are shared through the log's database with every app on it: at start the app
+    publishes its own state, or with ``adopt_shared`` (a worker of ``winroute serve``) takes on the
+    stored one.
+    """
     from .. import load_router
 
     state = RoutingState(config, router if router is not None else load_router(config.router))
     log = DecisionLog(config.logging.database, log_prompts=config.logging.log_prompts)
+    store = AdminStore(log.engine)
     metrics = Metrics()
     keys = Keys(config)
     upstreams = {name: Upstream(name, child) for name, child in config.children.items()}
@@ -83,6 +92,7 @@ def create_app(config: ServeConfig, *, router: Any = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
+        await state.share_with(store, adopt=adopt_shared)
         await state.live.router.aroute("warm up")  # the encoder loads on first use: not on a client's request
         yield
         await chat.drain()
@@ -163,7 +173,17 @@ def app_from_env() -> FastAPI:
     path = os.environ.get(CONFIG_ENV)
     if not path:
         raise ServeConfigError(f"${CONFIG_ENV} is not set")
-    return create_app(load_config(path))
+    return create_app(load_config(path), adopt_shared=True)
+
+
+def _publish_config_state(config: ServeConfig) -> None:
+    """Store serve.toml's router and policy as the shared admin state: a (re)started server begins
+    from its config, and a worker uvicorn starts later takes on whatever admin calls changed since."""
+    log = DecisionLog(config.logging.database)
+    try:
+        AdminStore(log.engine).publish(config.router, None, config.policy.settings(), config.policy.target_share)
+    finally:
+        log.dispose()
 
 
 def serve(config_path: str | Path, *, workers: int = 1, host: str | None = None, port: int | None = None) -> None:
@@ -176,14 +196,24 @@ def serve(config_path: str | Path, *, workers: int = 1, host: str | None = None,
         bind, warning = config.model_copy(update={"host": host}).bind_host()
     if warning:
         print(f"winroute serve: {warning}", file=sys.stderr)
+    _publish_config_state(config)
     os.environ[CONFIG_ENV] = str(Path(config_path).resolve())
-    uvicorn.run(
-        "core.serve.app:app_from_env",
-        factory=True,
-        host=bind,
-        port=port if port is not None else config.port,
-        workers=workers,
-        timeout_graceful_shutdown=30,
-        log_level="info",
-        timeout_keep_alive=75,
-    )  # longer than the idle timeout of common load balancers (60 s)
+    metrics_dir = None
+    if workers > 1 and not os.environ.get(MULTIPROC_ENV):  # /metrics adds up every worker's counts
+        metrics_dir = tempfile.mkdtemp(prefix="winroute-metrics-")
+        os.environ[MULTIPROC_ENV] = metrics_dir  # the workers (spawned) import prometheus-client with it
+    try:
+        uvicorn.run(
+            "core.serve.app:app_from_env",
+            factory=True,
+            host=bind,
+            port=port if port is not None else config.port,
+            workers=workers,
+            timeout_graceful_shutdown=30,
+            log_level="info",
+            timeout_keep_alive=75,
+        )  # longer than the idle timeout of common load balancers (60 s)
+    finally:
+        if metrics_dir is not None:
+            os.environ.pop(MULTIPROC_ENV, None)
+            shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -87,6 +88,7 @@ class ChatHandler:
     # -- request --------------------------------------------------------------------------------
     async def __call__(self, body: dict[str, Any]) -> Response:
         start, created = time.perf_counter(), time.time()
+        await self.state.sync()  # another worker's admin change, if any, before this request routes
         live = self.state.live  # one snapshot for the whole request: a reload never splits it
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
@@ -304,5 +306,6 @@ def _headers(record: Mapping[str, Any]) -> dict[str, str]:
         "x-winroute-score": record.get("score"),
         "x-winroute-threshold": record.get("threshold"),
         "x-winroute-fallback": str(bool(record.get("fallback"))).lower(),
+        "x-winroute-worker": os.getpid(),  # which worker process answered (several with --workers N)
     }
     return {k: str(v) for k, v in values.items() if v is not None}

@@ -70,6 +70,7 @@ def add_dashboard(app: FastAPI, state: RoutingState, log: DecisionLog, keys: Key
     @app.post("/api/route")
     async def try_prompt(request: Request, item: TryIn) -> dict[str, Any]:
         keys.client(request)
+        await state.sync()
         live = state.live
         settings = dict(live.settings)
         if state.share is not None:

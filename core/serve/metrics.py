@@ -1,10 +1,13 @@
 """Prometheus metrics of one server (its own registry, so that several apps in a process do not mix).
 
-With several worker processes each has its own counters; scrape each, or read the decision log,
-which they share.
+With several worker processes (``winroute serve --workers N`` sets ``PROMETHEUS_MULTIPROC_DIR``),
+prometheus-client's multiprocess mode keeps each worker's values in that folder and ``/metrics``,
+whichever worker answers, adds up all of them.
 """
 
 from __future__ import annotations
+
+import os
 
 from prometheus_client import (
     CollectorRegistry,
@@ -12,9 +15,12 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 
-__all__ = ["Metrics"]
+__all__ = ["MULTIPROC_ENV", "Metrics"]
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus-client when it is imported
 
 _LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -23,6 +29,7 @@ class Metrics:
     """Requests, fallbacks, errors, latencies, tokens, cost and the saving against always-strong."""
 
     def __init__(self) -> None:
+        self.shared = bool(os.environ.get(MULTIPROC_ENV))  # the values live in files every worker writes
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
@@ -58,6 +65,7 @@ class Metrics:
             "winroute_saving_usd",
             "Estimated saving against always-strong: strong cost minus cost (negative if routing cost more)",
             registry=r,
+            multiprocess_mode="sum",  # the workers' savings added up
         )
 
     def observe(self, row: dict) -> None:
@@ -80,4 +88,9 @@ class Metrics:
                 self.saving.inc(row["strong_cost"] - row["cost"])
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The text exposition: this server's registry, or every worker's values in multiprocess mode."""
+        if not self.shared:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)

@@ -70,3 +70,12 @@ def log_row(request_id: str, **over: Any) -> dict[str, Any]:
            "completion_tokens": 1, "cost": 0.0, "strong_cost": 0.0, "fallback": False, "fallback_from": None, "error": None,
            "status": 200, "stream": False}
     return {**row, **over}
+
+
+def renamed_router(tmp_path: Path, name: str = "renamed") -> Path:
+    """The bundled default router saved under another name: a second artifact for a reload."""
+    import core
+
+    router = core.load_router(None)
+    router.name = name
+    return router.save(tmp_path / name)
