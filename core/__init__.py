@@ -1,6 +1,8 @@
 """winroute core: a framework-free, offline LLM routing engine.
 
-Importing this package is cheap: torch and sentence-transformers load on first use.
+Importing this package is cheap: the bundled router routes with numpy and ``tokenizers``;
+torch, transformers and sentence-transformers load only when a MiniLM, BERT or causal-LM
+model is first used.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .predictors import (
     QualityPredictor,
     Queries,
     RandomPredictor,
+    RidgePredictor,
     SWRankingPredictor,
 )
 from .router import RouteDecision, Router
@@ -67,6 +70,7 @@ __all__ = [
     "QualityScorer",
     "Queries",
     "RandomPredictor",
+    "RidgePredictor",
     "RouteDecision",
     "Router",
     "SWRankingPredictor",
