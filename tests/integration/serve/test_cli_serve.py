@@ -24,36 +24,29 @@ pytestmark = [pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[3]
 
 
-def test_winroute_serve_with_two_workers(openai_server, tmp_path) -> None:
-    port = int(closed_port_url().rsplit(":", 1)[1].split("/")[0])
-    (tmp_path / "serve.toml").write_text(f"""
-host = "0.0.0.0"
+def _write_config(tmp_path: Path, port: int, upstream: str, database: str, host: str | None = None) -> None:
+    """A serve.toml with scripted strong and weak children, every call weak (threshold 1)."""
+    (tmp_path / "serve.toml").write_text(f"""{f'host = "{host}"' if host else ""}
 port = {port}
 [children.strong]
-base_url = "{openai_server.base_url}"
+base_url = "{upstream}"
 model = "scripted-strong"
 [children.weak]
-base_url = "{openai_server.base_url}"
+base_url = "{upstream}"
 model = "scripted-weak"
 [policy]
 threshold = 1.0
 [logging]
-database = "log/decisions.db"
+database = "{database}"
 """)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "serve", "--config", str(tmp_path / "serve.toml"),
-                             "--workers", "2"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+
+
+def test_winroute_serve_with_two_workers(openai_server, tmp_path) -> None:
+    port = int(closed_port_url().rsplit(":", 1)[1].split("/")[0])
+    _write_config(tmp_path, port, openai_server.base_url, "log/decisions.db", host="0.0.0.0")
+    proc = _start(tmp_path, port)
     try:
         url = f"http://127.0.0.1:{port}/v1"
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{url}/models", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "winroute serve did not start"
-            time.sleep(0.5)
         ids = set()
         for i in range(20):
             r = httpx.post(f"{url}/chat/completions", timeout=60,
@@ -83,7 +76,9 @@ def _start(tmp_path: Path, port: int) -> subprocess.Popen:
                 return proc
         except httpx.TransportError:
             pass
-        assert proc.poll() is None and time.monotonic() < deadline, "winroute serve did not start"
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"winroute serve did not start: {proc.communicate()[1][-2000:]}")
         time.sleep(0.5)
 
 
@@ -104,19 +99,7 @@ def _until_both_workers(url: str, tag: str) -> list[httpx.Response]:
 
 def test_one_admin_call_changes_every_worker(openai_server, tmp_path, default_router) -> None:
     port = int(closed_port_url().rsplit(":", 1)[1].split("/")[0])
-    (tmp_path / "serve.toml").write_text(f"""
-port = {port}
-[children.strong]
-base_url = "{openai_server.base_url}"
-model = "scripted-strong"
-[children.weak]
-base_url = "{openai_server.base_url}"
-model = "scripted-weak"
-[policy]
-threshold = 1.0
-[logging]
-database = "decisions.db"
-""")
+    _write_config(tmp_path, port, openai_server.base_url, "decisions.db")
     path = renamed_router(tmp_path)
     proc = _start(tmp_path, port)
     try:
