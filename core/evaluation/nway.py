@@ -685,26 +685,10 @@ class NWayReport:
             {"kind": "single", "name": m, "cost_weight": "", "quality": float(q), "cost": float(c), "expected_cost": ""}
             for m, q, c in zip(self.models, self.single_quality, self.single_cost)
         ]
-        rows.append(
-            {
-                "kind": "oracle",
-                "name": "oracle",
-                "cost_weight": "",
-                "quality": self.oracle[0],
-                "cost": self.oracle[1],
-                "expected_cost": "",
-            }
-        )
-        rows.append(
-            {
-                "kind": "random",
-                "name": "random",
-                "cost_weight": "",
-                "quality": self.random[0],
-                "cost": self.random[1],
-                "expected_cost": "",
-            }
-        )
+        rows += [
+            {"kind": kind, "name": kind, "cost_weight": "", "quality": point[0], "cost": point[1], "expected_cost": ""}
+            for kind, point in (("oracle", self.oracle), ("random", self.random))
+        ]
         for n, r in self.routers.items():
             rows += [
                 {
