@@ -138,13 +138,14 @@ def _evaluate_loso(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    routers = list(args.routers or []) + ([args.router] if args.router else [])
     nway = [b for b in args.benchmark if is_nway_benchmark(b)]
     if nway:  # N-way (PROCEED): single models, oracle, random and quality routers on the cost-quality plane
         if len(nway) != len(args.benchmark):
             raise ValueError("evaluate the N-way benchmarks (routerbench-zs, llmrouter) in a command of their own")
         run_nway(
             nway,
-            routers=list(args.routers or []) + ([args.router] if args.router else []) or None,
+            routers=routers or None,
             data_dir=args.data_dir,
             cache_dir=args.cache_dir,
             config=args.config,
@@ -158,7 +159,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.protocol == "leave-one-source-out":
         return _evaluate_loso(args)
     protocols = {"out-of-domain": (OUT_OF_DOMAIN,), "in-domain": (IN_DOMAIN,), "both": (OUT_OF_DOMAIN, IN_DOMAIN)}
-    routers = list(args.routers or []) + ([args.router] if args.router else [])
     settings = EvalSettings(
         protocols=protocols[args.protocol],
         k=args.k,
