@@ -168,8 +168,16 @@ DECONTAMINATION_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 @lru_cache(maxsize=1)
-def _checker() -> Embedder:
-    return DiskCachedEmbedder(make_embedder(DECONTAMINATION_EMBEDDER))
+def _decontamination_encoder() -> Embedder:
+    return make_embedder(DECONTAMINATION_EMBEDDER)
+
+
+def _checker(embedder: Embedder) -> Embedder:
+    """What embeds for the near-duplicate rule: ``embedder`` if it is the MiniLM encoder, else MiniLM
+    through the same on-disk cache as ``embedder`` (the default cache when it has none)."""
+    if getattr(embedder, "model_id", None) == DECONTAMINATION_EMBEDDER:
+        return embedder
+    return DiskCachedEmbedder(_decontamination_encoder(), getattr(embedder, "cache", None))
 
 
 def recipe_battles(
@@ -207,9 +215,8 @@ def recipe_battles(
         eval_prompts += load_eval_prompts(data_dir, config.decontaminate_benchmarks)
     if not eval_prompts:
         return comparisons, None
-    checker = embedder if getattr(embedder, "model_id", None) == DECONTAMINATION_EMBEDDER else _checker()
     kept, report = decontaminate(
-        comparisons, eval_prompts, embed=checker.embed, threshold=config.decontaminate_threshold
+        comparisons, eval_prompts, embed=_checker(embedder).embed, threshold=config.decontaminate_threshold
     )
     return list(kept), report
 
