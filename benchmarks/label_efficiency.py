@@ -124,11 +124,11 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
     from core.evaluation.yardstick import load_source_items
     from core.features import prompt_features
     from core.predictors import Queries
-    from core.recipes import load_config, recipe_records
+    from core.recipes import load_recipe, recipe_records
 
     raw = argv if argv is not None else sys.argv[1:]
     command = ("python benchmarks/label_efficiency.py " + " ".join(shlex.quote(a) for a in raw)).strip()
-    config = load_config(args.recipe)
+    config = load_recipe(args.recipe, kind="pairwise")
     embedder = DiskCachedEmbedder(make_embedder(config.embedder), EmbeddingCache(args.cache_dir))
     records = recipe_records(config, args.data_dir)
     out = Path(args.out)

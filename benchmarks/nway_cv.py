@@ -67,7 +67,8 @@ class OutOfFoldRouter:
 def cross_validate(items: Any, spec: str, folds: np.ndarray, expected: np.ndarray, tokens: np.ndarray) -> OutOfFoldRouter:
     """Fit ``spec`` on all folds but one, ``folds.max() + 1`` times; keep every held-out prediction."""
     from core.evaluation.nway import parse_router_spec
-    from core.nway_training import make_quality_predictor
+    from core.predictors import QUALITY_PREDICTORS
+    from core.training import make_predictor
     from core.predictors import OutcomeData
 
     kind, params = parse_router_spec(spec)
@@ -78,7 +79,7 @@ def cross_validate(items: Any, spec: str, folds: np.ndarray, expected: np.ndarra
         fit_rows, held = np.flatnonzero(folds != f), np.flatnonzero(folds == f)
         part = OutcomeData(data.queries.subset(fit_rows), data.models, data.scores[fit_rows],
                            None if data.costs is None else data.costs[fit_rows])
-        est = make_quality_predictor(kind, params).fit(part)
+        est = make_predictor(kind, params, QUALITY_PREDICTORS).fit(part)
         q[held] = est.predict(data.queries.subset(held), data.models)
     texts = list(data.queries.texts)
     return OutOfFoldRouter(spec, list(data.models), est, q, expected, tokens, {t: i for i, t in enumerate(texts)})

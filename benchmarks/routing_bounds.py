@@ -62,7 +62,7 @@ def best_mixture(acc: np.ndarray, cost: np.ndarray, share: np.ndarray, *, budget
 
 def routerbench_bound(data_dir: str | None) -> None:
     from core.evaluation.nway import load_nway_items, oracle_choice
-    from core.nway_training import load_nway_source
+    from core.data import load_nway_source
 
     task_of = {}
     for o in load_nway_source("routerbench_zs", "test", data_dir)[0]:

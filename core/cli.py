@@ -32,10 +32,9 @@ from .labeling import (
     write_jsonl,
 )
 from .loading import load_router
-from .nway_training import load_nway_recipe, run_nway_recipe
 from .policies import SETTING_NAMES
 from .prompt_files import read_prompts
-from .recipes import load_config, recipe_kind, run_recipe
+from .recipes import load_recipe, run_recipe
 from .router import Router
 
 
@@ -97,14 +96,9 @@ def cmd_route(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    if recipe_kind(args.config) == "nway":
-        recipe = load_nway_recipe(args.config)
-        nway = run_nway_recipe(recipe, data_dir=args.data_dir, out=args.out)
-        print(f"saved {nway.predictor.kind} N-way router over {len(nway.models)} models to {args.out or recipe.out}")
-        return 0
-    config = load_config(args.config)
-    router = run_recipe(config, data_dir=args.data_dir, out=args.out)
-    print(f"saved {router.predictor.kind} router to {args.out or config.out}")
+    recipe = load_recipe(args.config)
+    router = run_recipe(recipe, data_dir=args.data_dir, out=args.out)
+    print(f"saved {router.predictor.kind} router over {len(router.models)} models to {args.out or recipe.out}")
     return 0
 
 

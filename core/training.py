@@ -1,22 +1,29 @@
-"""Building training sets from records and fitting routers (what ``winroute train`` runs)."""
+"""Building training sets from records and fitting routers of both kinds.
+
+Pairwise: battles -> a win predictor (:func:`train_router`). N-way: per-model outcomes -> one
+quality regressor per model plus the models' specs (:func:`train_nway_router`). Recipes
+(core.recipes) say which data and settings; ``winroute train`` runs them.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from .data.records import Comparison
+from .costs import ModelSpec, estimate_tokens, specs_by_name
+from .data.records import Comparison, Outcome
 from .data.training import training_source
 from .embeddings import Embedder, make_embedder
 from .features import prompt_features
-from .policies import StrongShare
-from .predictors import PREDICTORS, PairwiseData, Predictor, Queries
+from .policies import CostWeight, StrongShare
+from .predictors import PREDICTORS, QUALITY_PREDICTORS, OutcomeData, PairwiseData, Predictor, QualityPredictor, Queries
 from .prompt_sketch import build_sketch, sketch_meta
 from .router import Router
-from .scorers import PairwiseScorer, reference_of_scores
+from .scorers import PairwiseScorer, QualityScorer, Reference, reference_of_scores
 
 
 def pairwise_data(
@@ -135,4 +142,106 @@ def train_router(
         prompt_sketch=None if sketch is None else sketch.to_tensors(),
     )
     router.policy = router.resolved_policy()  # the threshold that sends strong_share of the training prompts strong
+    return router
+
+
+def outcome_matrix(
+    outcomes: Iterable[Outcome], models: Sequence[str] | None = None
+) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """Unique prompts, models, and their mean score and cost matrices (NaN where not run).
+
+    ``models`` keeps only those models, in that order (each must have outcomes).
+    """
+    scores: dict[tuple[str, str], list[float]] = defaultdict(list)
+    costs: dict[tuple[str, str], list[float]] = defaultdict(list)
+    prompts: dict[str, None] = {}
+    seen: dict[str, None] = {}
+    for o in outcomes:
+        prompts.setdefault(o.prompt)
+        seen.setdefault(o.model)
+        scores[o.prompt, o.model].append(o.score)
+        if o.cost is not None:
+            costs[o.prompt, o.model].append(o.cost)
+    names = list(seen) if models is None else list(models)
+    missing = [m for m in names if m not in seen]
+    if missing:
+        raise ValueError(f"model(s) {missing} have no outcomes; models with outcomes: {', '.join(seen)}")
+    texts = list(prompts)
+    s = np.full((len(texts), len(names)), np.nan)
+    c = np.full((len(texts), len(names)), np.nan)
+    column = {m: j for j, m in enumerate(names)}
+    row = {p: i for i, p in enumerate(texts)}
+    for (p, m), values in scores.items():
+        if m in column:
+            s[row[p], column[m]] = float(np.mean(values))
+    for (p, m), values in costs.items():
+        if m in column:
+            c[row[p], column[m]] = float(np.mean(values))
+    keep = ~np.isnan(s).all(axis=1)
+    return [t for t, k in zip(texts, keep) if k], names, s[keep], c[keep]
+
+
+def sample_prompts(outcomes: Sequence[Outcome], n: int, *, seed: int = 0) -> list[Outcome]:
+    """The outcomes of a seeded sample of ``n`` distinct prompts (all of them if there are fewer)."""
+    if n < 1:
+        raise ValueError(f"max_prompts must be >= 1, got {n}")
+    prompts = list(dict.fromkeys(o.prompt for o in outcomes))
+    if n >= len(prompts):
+        return list(outcomes)
+    keep = {prompts[i] for i in np.random.default_rng(seed).choice(len(prompts), size=n, replace=False)}
+    return [o for o in outcomes if o.prompt in keep]
+
+
+def outcome_data(outcomes: Iterable[Outcome], embedder: Embedder, models: Sequence[str] | None = None) -> OutcomeData:
+    """Encode each unique prompt once and index the outcomes by prompt and model."""
+    texts, names, scores, costs = outcome_matrix(outcomes, models)
+    if not texts:
+        raise ValueError("no outcomes to train on")
+    return OutcomeData(Queries(embedder.embed(texts), prompt_features(texts), texts), names, scores, costs)
+
+
+def train_nway_router(
+    data: OutcomeData,
+    specs: Iterable[ModelSpec] | Mapping[str, ModelSpec],
+    *,
+    predictor: str | QualityPredictor = "knn_quality",
+    predictor_params: Mapping[str, Any] | None = None,
+    embedder: Embedder | None = None,
+    cost_weight: float = 0.0,
+    name: str = "winroute-nway",
+    metadata: Mapping[str, Any] | None = None,
+) -> Router:
+    """Fit one quality regressor per declared model and wrap them with the specs in a router.
+
+    The training prompts become the router's reference set (for budget calibration).
+    """
+    specs = specs_by_name(specs)
+    missing = [m for m in specs if m not in data.models]
+    if missing:
+        raise ValueError(
+            f"declared model(s) {missing} have no outcomes; models with outcomes: {', '.join(data.models)}"
+        )
+    columns = [data.models.index(m) for m in specs]
+    data = OutcomeData(
+        data.queries, list(specs), data.scores[:, columns], None if data.costs is None else data.costs[:, columns]
+    )
+    est = make_predictor(predictor, predictor_params, QUALITY_PREDICTORS) if isinstance(predictor, str) else predictor
+    started = time.perf_counter()
+    est.fit(data)
+    seconds = time.perf_counter() - started
+    embedder = embedder or make_embedder()
+    texts = list(data.queries.texts or [])
+    reference = Reference(est.predict(data.queries, list(specs)), estimate_tokens(texts, embedder)) if texts else None
+    router = Router(
+        QualityScorer(est, specs, embedder),
+        CostWeight(cost_weight),
+        reference=reference,
+        name=name,
+        metadata={
+            **dict(metadata or {}),
+            "n_prompts": len(data),
+            "n_models": len(specs),
+            "fit_seconds": round(seconds, 1),
+        },
+    )
     return router

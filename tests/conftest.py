@@ -105,7 +105,8 @@ def nway_router(default_router, data_dir):  # noqa: ANN001, ANN201
     from collections import defaultdict
 
     from core.costs import specs_from_costs
-    from core.nway_training import load_nway_source, outcome_data, train_nway_router
+    from core.data import load_nway_source
+    from core.training import outcome_data, train_nway_router
 
     outcomes, _ = load_nway_source("routerbench_zs", "train", data_dir)
     outcomes = [o for o in outcomes if o.model in NWAY_MODELS]

@@ -26,7 +26,7 @@ import pytest
 
 from core.data.records import Comparison, Outcome
 from core.errors import NotFittedError, UnknownModelError
-from core.nway_training import outcome_data
+from core.training import outcome_data
 from core.predictors import (
     PREDICTORS,
     QUALITY_PREDICTORS,

@@ -23,7 +23,7 @@ from ..evaluation.protocols import IN_DOMAIN_SOURCE, load_training_set, resolve_
 from ..policies import threshold_for_share
 from ..predictors import AdaptedPredictor, Predictor
 from ..prompt_sketch import MissingSketchError, PromptSketch, build_sketch
-from ..recipes import load_config
+from ..recipes import load_recipe
 from ..router import Router
 from ..training import pairwise_data
 from .errors import AdaptationError
@@ -55,7 +55,7 @@ def refit_base_predictor(
             f"refit needs the base router's training recipe; router {base.name!r} records "
             f"{recipe or 'none'}{'' if not recipe else ' (not found from here)'}"
         )
-    config = load_config(recipe)
+    config = load_recipe(recipe, kind="pairwise")
     embedder = DiskCachedEmbedder(base.embedder, EmbeddingCache(cache_dir))
     training = load_training_set(config, embedder, data_dir=data_dir)
     weight = resolve_in_domain_weight(in_domain_weight, training, len(battles))

@@ -7,7 +7,7 @@ from pathlib import Path
 from ..embeddings.cache import DiskCachedEmbedder, EmbeddingCache
 from ..loading import load_router
 from ..prompt_sketch import DEFAULT_SKETCH_SIZE, build_sketch, sketch_meta
-from ..recipes import load_config, recipe_battles
+from ..recipes import load_recipe, recipe_battles
 from ..router import Router
 
 __all__ = ["add_sketch_from_recipe"]
@@ -33,7 +33,7 @@ def add_sketch_from_recipe(
     router = load_router(router_dir)
     if not isinstance(router, Router):
         raise ValueError(f"{router_dir} holds an N-way router; training-prompt sketches are for two-model routers")
-    config = load_config(config_path)
+    config = load_recipe(config_path, kind="pairwise")
     if config.embedder != router.embedder.model_id:
         raise ValueError(f"recipe embedder {config.embedder!r} differs from the router's {router.embedder.model_id!r}")
     embedder = DiskCachedEmbedder(router.embedder, EmbeddingCache(cache_dir))

@@ -11,6 +11,7 @@ from core.data.importers import (
     load_alpaca_eval,
     load_fastchat,
     load_llmrouter,
+    load_llmrouter_prices,
     load_routellm_eval,
     load_routerbench,
     load_zeroeval,
@@ -23,8 +24,10 @@ __all__ = [
     "ALL_TRAINING_SOURCES",
     "DEFAULT_TRAINING_SOURCES",
     "DIFFICULTY_PAIR",
+    "NWAY_SOURCES",
     "TrainingData",
     "difficulty_comparisons",
+    "load_nway_source",
     "load_training_sources",
     "outcomes_to_comparisons",
     "tier_comparisons",
@@ -164,6 +167,22 @@ def load_training_sources(
         if derive_comparisons:
             data.comparisons.extend(outcomes_to_comparisons(outcomes))
     return data
+
+
+#: The sources an N-way recipe trains on: each has a train and a test split, per-model scores and costs.
+NWAY_SOURCES: tuple[str, ...] = ("routerbench_zs", "llmrouter")
+
+
+def load_nway_source(
+    source: str, split: str, data_dir: str | Path | None = None
+) -> tuple[list[Outcome], dict[str, tuple[float, float]] | None]:
+    """Outcomes of one N-way source split, and token prices where the source has them (LLMRouter)."""
+    root = resolve_data_dir(data_dir)
+    if source == "routerbench_zs":
+        return load_routerbench(root / "routerbench_zs", split), None
+    if source == "llmrouter":
+        return load_llmrouter(root / "llmrouter", split), load_llmrouter_prices(root / "llmrouter")
+    raise ValueError(f"unknown N-way source {source!r}; known: {list(NWAY_SOURCES)}")
 
 
 def tier_name(tier: int) -> str:

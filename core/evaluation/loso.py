@@ -25,7 +25,7 @@ from ..data import decontaminate
 from ..data.records import Comparison, Outcome
 from ..embeddings import make_embedder
 from ..embeddings.cache import DiskCachedEmbedder, EmbeddingCache
-from ..recipes import load_config, recipe_battles, recipe_records, target_aliases
+from ..recipes import load_recipe, recipe_battles, recipe_records, target_aliases
 from .benchmarks import BenchmarkItems
 from .errors import EvaluationError
 from .plots import _matplotlib
@@ -268,7 +268,7 @@ def run_loso(
     """
     if not recipes:
         raise EvaluationError("give at least one recipe to evaluate")
-    configs = {Path(r).stem: load_config(r) for r in recipes}
+    configs = {Path(r).stem: load_recipe(r, kind="pairwise") for r in recipes}
     if len(configs) != len(recipes):
         raise EvaluationError(f"recipes need distinct file names (their labels): {[str(r) for r in recipes]}")
     chosen = [yardstick_source(s) for s in (sources or [s.name for s in YARDSTICK])]

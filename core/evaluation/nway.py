@@ -49,17 +49,17 @@ import numpy as np
 
 from ..artifacts import read_json
 from ..costs import DEFAULT_OUTPUT_TOKENS, ModelSpec, cost_matrix, estimate_tokens, specs_from_costs, specs_from_prices
-from ..data import decontaminate
+from ..data import decontaminate, load_nway_source
 from ..data.models import canonical_model
 from ..data.records import Outcome
 from ..embeddings import make_embedder
 from ..embeddings.cache import DiskCachedEmbedder, EmbeddingCache
 from ..features import prompt_features
 from ..nway_router import NWayRouter
-from ..nway_training import load_nway_recipe, load_nway_source, outcome_matrix, train_nway_router
 from ..policies import choose_by_utility
 from ..predictors import QUALITY_PREDICTORS, OutcomeData, Queries
-from ..recipes import recipe_kind
+from ..recipes import NWayRecipe, load_recipe
+from ..training import outcome_matrix, train_nway_router
 from .errors import EvaluationError
 from .metrics import aiq, non_decreasing_convex_hull
 from .plots import _PALETTE, _matplotlib
@@ -989,17 +989,16 @@ def write_nway_report(report: NWayReport, out_dir: str | Path, *, plot: bool = T
 # --------------------------------------------------------------------------------------- CLI
 
 
-def _recipe_for(source: str, config: str | None) -> Any:
+def _recipe_for(source: str, config: str | None) -> NWayRecipe | None:
     """The N-way recipe whose predictor / embedder / output-token settings apply (None: defaults)."""
     if config:
-        if recipe_kind(config) != "nway":
-            raise EvaluationError(
-                f'--config {config} is not an N-way recipe (kind = "nway"), e.g. configs/{source}.toml'
-            )
-        return load_nway_recipe(config)
+        try:
+            return load_recipe(config, kind="nway")
+        except ValueError as exc:
+            raise EvaluationError(f"--config: {exc} (e.g. configs/{source}.toml)") from None
     for base in (Path("configs"), Path(__file__).resolve().parents[2] / "configs"):
         if (base / f"{source}.toml").is_file():
-            return load_nway_recipe(base / f"{source}.toml")
+            return load_recipe(base / f"{source}.toml", kind="nway")
     return None
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..data import normalize_prompt
 from ..data.records import Comparison
-from ..recipes import recipe_battles, target_aliases
+from ..recipes import PairwiseRecipe, recipe_battles, target_aliases
 from ..training import train_router
 from .benchmarks import BenchmarkItems
 from .errors import EvaluationError
@@ -67,7 +67,7 @@ class TrainingSet:
     """A recipe's training battles after decontamination, and what decontamination did."""
 
     comparisons: list[Comparison]
-    config: Any  # core.recipes.RecipeConfig
+    config: PairwiseRecipe
     decontaminated_against: list[str]
     dropped: int = 0
     report: str = ""

@@ -28,7 +28,7 @@ from ..embeddings import make_embedder
 from ..embeddings.cache import DiskCachedEmbedder, EmbeddingCache
 from ..loading import load_router
 from ..predictors import PREDICTORS
-from ..recipes import load_config
+from ..recipes import load_recipe
 from .benchmarks import (
     ROUTELLM_BENCHMARKS,
     BenchmarkItems,
@@ -510,7 +510,7 @@ class Harness:
     def config(self) -> Any:
         """The recipe on-the-fly routers train with (``configs/default.toml`` by default)."""
         if self._config is None:
-            self._config = load_config(self.config_path)
+            self._config = load_recipe(self.config_path, kind="pairwise")
         return self._config
 
     def embedder_for(self, model_id: str) -> Any:
@@ -713,7 +713,7 @@ class Harness:
                 info["skipped"] = "in-domain needs retraining, and this artifact records no recipe file"
                 return None, info
 
-            config = load_config(recipe)
+            config = load_recipe(recipe, kind="pairwise")
             info["retrained_from_recipe"] = recipe
             kind = config.predictor
             saved = Path(spec.path) / "predictor" if spec.path else None

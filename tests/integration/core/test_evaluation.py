@@ -322,11 +322,11 @@ def test_in_domain_comparisons() -> None:
 def test_balanced_in_domain_weight_by_hand() -> None:
     from core.data import Comparison
     from core.evaluation.protocols import TrainingSet, resolve_in_domain_weight
-    from core.recipes import RecipeConfig
+    from core.recipes import PairwiseRecipe
 
-    config = RecipeConfig(name="t", strong=STRONG, weak=WEAK, sources={"a": 1.0, "b": 0.5})
-    comps = [Comparison("p", "x", "y", 1.0, "a"), Comparison("q", "x", "y", 0.0, "b", weight=2.0),
-             Comparison("r", "x", "y", 0.5, "c")]
+    config = PairwiseRecipe(name="t", strong=STRONG, weak=WEAK, sources={"llmrouter": 1.0, "zeroeval": 0.5})
+    comps = [Comparison("p", "x", "y", 1.0, "llmrouter"), Comparison("q", "x", "y", 0.0, "zeroeval", weight=2.0),
+             Comparison("r", "x", "y", 0.5, "arena_bench_v1")]
     training = TrainingSet(comps, config, [])
     # total weight 1*1 + 2*0.5 + 1*1 (unlisted source -> 1) = 3; over 4 labels -> 0.75 each
     assert resolve_in_domain_weight("balanced", training, 4) == pytest.approx(0.75)

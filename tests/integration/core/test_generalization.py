@@ -21,7 +21,7 @@ from core.evaluation.loso import LOSO, LosoReport, run_loso
 from core.evaluation.runner import LENGTH, ORACLE, RANDOM, evaluate_scores
 from core.evaluation.yardstick import YARDSTICK, llmrouter_family, load_source_items, record_group
 from core.predictors import Predictor, RidgePredictor
-from core.recipes import load_config, recipe_battles, run_recipe
+from core.recipes import load_recipe, recipe_battles, run_recipe
 
 HARD = [
     "Prove that there are infinitely many primes of the form 4k+3.",
@@ -181,7 +181,7 @@ def test_ridge_learns_difficulty_saves_and_refuses_other_pairs(env: Path, recipe
     from core import SentenceTransformerEmbedder
     from core.training import pairwise_data
 
-    config = load_config(recipe)
+    config = load_recipe(recipe, kind="pairwise")
     comparisons, _ = recipe_battles(config, SentenceTransformerEmbedder(), data_dir=env)
     data = pairwise_data(comparisons, SentenceTransformerEmbedder())
     ridge = RidgePredictor(alpha=1.0).fit(data)
@@ -205,21 +205,21 @@ def test_ridge_learns_difficulty_saves_and_refuses_other_pairs(env: Path, recipe
 
 
 def test_recipe_targets_and_a_routellm_clash_are_validated(tmp_path: Path, recipe: Path) -> None:
-    assert load_config(recipe).target == "difficulty"
+    assert load_recipe(recipe, kind="pairwise").target == "difficulty"
     bad = tmp_path / "bad.toml"
     bad.write_text(recipe.read_text().replace('kind = "difficulty"', 'kind = "vibes"'))
     with pytest.raises(ValueError, match="unknown target 'vibes'"):
-        load_config(bad)
+        load_recipe(bad)
     clash = tmp_path / "clash.toml"
     clash.write_text(recipe.read_text().replace("zeroeval = 1.0", "routellm = 1.0").replace("benchmarks = []", 'benchmarks = ["gsm8k"]'))
     with pytest.raises(ValueError, match="routellm source is RouteLLM's gsm8k"):
-        load_config(clash)
+        load_recipe(clash)
 
 
 def test_difficulty_recipe_trains_a_router_that_routes(env: Path, recipe: Path, tmp_path: Path) -> None:
     from core import load_router
 
-    run_recipe(load_config(recipe), data_dir=env, out=tmp_path / "router")
+    run_recipe(load_recipe(recipe), data_dir=env, out=tmp_path / "router")
     router = load_router(tmp_path / "router")
     assert router.predictor.kind == "ridge" and router.predictor_models == dict(zip(
         ("gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1"), DIFFICULTY_PAIR))

@@ -12,7 +12,8 @@ from core import KNNQualityPredictor, MLPQualityPredictor, ModelSpec, NWayRouter
 from core.artifacts import write_manifest
 from core.cli import main
 from core.errors import ArtifactError, UnknownModelError
-from core.nway_training import load_nway_source, outcome_data, sample_prompts, train_nway_router
+from core.data import load_nway_source
+from core.training import outcome_data, sample_prompts, train_nway_router
 from core.policies import choose_by_utility, choose_cheapest_reaching, cost_weight_for_budget, utilities
 
 MODELS = ["gpt-4-1106-preview", "gpt-3.5-turbo-1106", "mixtral-8x7b-instruct-v0.1", "mistral-7b-chat"]

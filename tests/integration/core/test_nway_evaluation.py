@@ -127,7 +127,7 @@ def test_diagnostic_counts_every_item(rb_items, rb_report) -> None:  # noqa: ANN
 
 
 def test_saved_router_directory(rb_items, embedder, tmp_path: Path) -> None:  # noqa: ANN001
-    from core.nway_training import train_nway_router
+    from core.training import train_nway_router
 
     train_nway_router(rb_items.train, rb_items.specs, predictor="knn_quality", embedder=embedder).save(tmp_path / "r")
     report = evaluate_nway(rb_items, [str(tmp_path / "r")], embedder=embedder, verbose=False)
@@ -137,7 +137,7 @@ def test_saved_router_directory(rb_items, embedder, tmp_path: Path) -> None:  # 
 
 
 def test_router_object_gives_the_same_curve_as_its_saved_directory(rb_items, embedder, tmp_path: Path) -> None:  # noqa: ANN001
-    from core.nway_training import train_nway_router
+    from core.training import train_nway_router
 
     router = train_nway_router(rb_items.train, rb_items.specs, predictor="knn_quality", embedder=embedder, name="mine")
     router.save(tmp_path / "saved")
@@ -158,7 +158,7 @@ def test_unknown_router_is_a_clear_error(rb_items, embedder) -> None:  # noqa: A
 # -- LLMRouter leakage ---------------------------------------------------------------------------
 def test_llmrouter_leakage_removal_drops_train_questions(data_dir: Path) -> None:
     from core.data import normalize_prompt
-    from core.nway_training import load_nway_source
+    from core.data import load_nway_source
 
     train, _ = load_nway_source("llmrouter", "train", data_dir)
     test, _ = load_nway_source("llmrouter", "test", data_dir)

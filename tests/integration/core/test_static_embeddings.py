@@ -161,7 +161,8 @@ def test_nway_router_carries_the_table_through_the_disk_cache(tmp_path: Path, st
     from core import NWayRouter
     from core.costs import specs_from_costs
     from core.embeddings import DiskCachedEmbedder, EmbeddingCache
-    from core.nway_training import load_nway_source, outcome_data, train_nway_router
+    from core.data import load_nway_source
+    from core.training import outcome_data, train_nway_router
 
     outcomes, _ = load_nway_source("routerbench_zs", "train", data_dir)
     prompts = sorted({o.prompt for o in outcomes})[:120]
