@@ -19,14 +19,12 @@ from typing import Any
 
 from ..dispatch import Dispatcher, check_settings, child_routes
 from ..errors import InvalidArgumentError, UnknownModelError, WinrouteError
-from ..policies import NWAY
 from ..share_controller import ShareController
 from .config import Child, ServeConfig, ServeConfigError
 from .shared import SYNC_INTERVAL_S, AdminState, AdminStore
 
 __all__ = ["Live", "RoutingState", "settings_for_model"]
 
-TWO_MODEL_ROUTES = ("strong", "weak")
 _log = logging.getLogger(__name__)
 
 
@@ -38,7 +36,7 @@ class Live:
     settings: Mapping[str, Any]
     children: Mapping[str, str]  # route -> the child's key in serve.toml
     dispatcher: Dispatcher
-    reference: str  # the route priced as "always strong" (the strong child, or the dearest)
+    reference: str  # the route priced as "always strong": the dearest child (the strong one at equal prices)
 
     @property
     def model_id(self) -> str:
@@ -46,7 +44,7 @@ class Live:
         threshold = self.settings.get("threshold", getattr(self.router, "threshold", None))
         return (
             f"router-{self.router.name}-{threshold:.5g}"
-            if threshold is not None and self.router.kind != NWAY
+            if threshold is not None and "threshold" in self.router.settings
             else self.router.name
         )
 
@@ -85,10 +83,10 @@ class RoutingState:
 
     def _controller(self, target: float, router: Any = None) -> ShareController:
         router = self.live.router if router is None else router
-        if router.kind == NWAY:
+        if "threshold" not in router.settings:
             raise ServeConfigError(
-                "policy.target_share is for two-model routers (an N-way router takes cost_weight, "
-                "budget_per_1k or min_quality)"
+                f"policy.target_share holds a threshold, and router {router.name!r} takes "
+                f"{', '.join(router.settings)} instead"
             )
         return ShareController(
             target,
@@ -101,26 +99,15 @@ class RoutingState:
     def build(self, router: Any, settings: Mapping[str, Any]) -> Live:
         """A setup for ``router``: every route it can take must have a child (checked, not guessed)."""
         children = self.config.children
-        if router.kind == NWAY:
-            try:
-                routes = child_routes(router, children)  # child name -> router model
-            except (UnknownModelError, ValueError) as exc:
-                raise ServeConfigError(f"children: {exc}") from None
-            by_route = {model: name for name, model in routes.items()}
-            missing = [m for m in router.models if m not in by_route]
-            if missing:
-                raise ServeConfigError(
-                    f"the N-way router {router.name!r} may route to {missing}, which no child serves"
-                )
-            reference = max(by_route, key=lambda r: _price(children[by_route[r]]))
-        else:
-            if set(children) != set(TWO_MODEL_ROUTES):
-                raise ServeConfigError(
-                    f"a two-model router needs exactly the children 'strong' and 'weak' "
-                    f"(serve.toml has {', '.join(children)})"
-                )
-            by_route = {r: r for r in TWO_MODEL_ROUTES}
-            reference = "strong"
+        try:
+            served = {route: name for name, route in child_routes(router, children).items()}
+        except (UnknownModelError, ValueError) as exc:
+            raise ServeConfigError(f"children: {exc}") from None
+        missing = [r for r in router.routes if r not in served]
+        if missing:
+            raise ServeConfigError(f"router {router.name!r} may route to {missing}, which no child serves")
+        by_route = {r: served[r] for r in router.routes}  # in the router's order: strong first for two models
+        reference = max(by_route, key=lambda r: _price(children[by_route[r]]))  # ties: the first
         try:
             checked = check_settings(router, settings)
         except ValueError as exc:

@@ -37,3 +37,28 @@ def test_nway_children_must_be_named_after_router_models(openai_server, tmp_path
 
     with pytest.raises(ServeConfigError, match="name each child after the route or model"):
         create_app(parse_config(config_dict(openai_server.base_url, tmp_path)), router=nway_router)
+
+
+def test_target_share_needs_a_router_with_a_threshold(openai_server, tmp_path, nway_router) -> None:
+    from core.serve import ServeConfigError, create_app, parse_config
+
+    raw = config_dict(openai_server.base_url, tmp_path, policy={"target_share": 0.5})
+    raw["children"] = {m: {"base_url": openai_server.base_url, "model": m} for m in nway_router.models}
+    with pytest.raises(ServeConfigError, match="target_share holds a threshold, and router .* takes cost_weight"):
+        create_app(parse_config(raw), router=nway_router)
+
+
+def test_two_model_children_may_be_named_after_the_models(openai_server, tmp_path, default_router) -> None:
+    """A child is named after its route or its model, for either kind of router; each route needs one."""
+    from core.serve import ServeConfigError, create_app, parse_config
+
+    raw = config_dict(openai_server.base_url, tmp_path)
+    strong, weak = raw["children"]["strong"], raw["children"]["weak"]
+    raw["children"] = {default_router.strong: strong, default_router.weak: weak}
+    app = create_app(parse_config(raw), router=default_router)
+    live = app.state.routing.live
+    assert dict(live.children) == {"strong": default_router.strong, "weak": default_router.weak}
+    assert live.model_id == f"router-{default_router.name}-{default_router.threshold:.5g}"
+    raw["children"] = {"strong": strong}
+    with pytest.raises(ServeConfigError, match="no child for the weak route"):
+        create_app(parse_config(raw), router=default_router)
