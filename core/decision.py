@@ -38,6 +38,23 @@ class RouteDecision:
         out["score"], out["threshold"] = _finite_or_none(self.score), _finite_or_none(self.threshold)
         return out
 
+    def record(self) -> dict[str, Any]:
+        """The flat routing record adapters put on every answer: :meth:`as_dict` with the router's
+        own names prefixed ``router_`` (``router_model``: the model the router's predictor knows the
+        route by; ``router_scores``: its P(win) per router model), so that they are not mistaken for
+        the child that answered (``child``, ``child_route``, ``child_model``, added by the adapters),
+        and without the fields this kind of decision does not have (a two-model record has no empty
+        ``qualities`` / ``costs`` / ``utilities``, an N-way one no ``router_scores``)."""
+        record = {_RENAMED.get(k, k): v for k, v in self.as_dict().items()}
+        for key in _OPTIONAL:
+            if not record.get(key):
+                record.pop(key, None)
+        return record
+
+
+_RENAMED = {"model": "router_model", "scores": "router_scores"}
+_OPTIONAL = ("router_scores", "qualities", "costs", "utilities")
+
 
 def _finite_or_none(x: float) -> float | None:
     return None if math.isnan(x) or math.isinf(x) else float(x)

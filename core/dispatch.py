@@ -32,7 +32,6 @@ from .child_calls import EmptyAnswerError, acall_with_timeout, call_with_timeout
 from .costs import ModelSpec, specs_by_name
 from .errors import InvalidArgumentError, UnknownModelError
 from .policies import NWAY, PAIRWISE, SETTING_NAMES, SETTINGS, Threshold, policy_for
-from .records import decision_record
 from .router import RouteDecision, Router
 
 logger = logging.getLogger("winroute")
@@ -325,7 +324,7 @@ class Dispatcher:
     def record(self, decision: RouteDecision, served: Served[Any], **extra: Any) -> dict[str, Any]:
         """The routing record of an answer: the decision, the child that answered (with the front
         end's ``extra`` fields about it, e.g. ``child_model``), and any fallback."""
-        record = decision_record(decision)
+        record = decision.record()
         first = served.failures[0] if served.failures else None
         record.update(
             child=self.labels[served.route],

@@ -32,7 +32,6 @@ from core import InvalidConversationError, RouteDecision, Router, UnknownModelEr
 from core.default_route import DefaultRoute, decide_or_default
 from core.dispatch import check_settings, child_routes
 from core.policies import SETTING_NAMES
-from core.records import decision_record
 from core.router import STRONG, WEAK
 
 from .messages import input_to_conversation, to_conversation
@@ -192,7 +191,7 @@ class WinrouteDecisionModel(BaseDecisionModel):
             if key not in cache:
                 cache[key] = self._decide(state, routes)
             decision = cache[key]
-            record = decision_record(decision)
+            record = decision.record()
             if isinstance(question, Noul):
                 answers[qid] = WinrouteNoulAnswer(type="noul", noul=_p_strong(decision), decision=record)
             else:

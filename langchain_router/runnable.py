@@ -23,7 +23,6 @@ from pydantic import ConfigDict
 from core import Router, default_router, routing_input
 from core.dispatch import check_settings, child_routes
 from core.policies import SETTING_NAMES
-from core.records import decision_record
 
 from .messages import input_to_conversation
 
@@ -60,7 +59,7 @@ class RouteKey(RunnableSerializable[Any, dict[str, Any]]):
             settings = check_settings(self.router, {k: getattr(self, k) for k in SETTING_NAMES}, validate=False)
             decisions = self.router.route_batch(list(conversations.values()), models=self.models, **settings)
             for i, decision in zip(conversations, decisions):
-                results[i] = {"key": decision.route, "input": inputs[i], "decision": decision_record(decision)}
+                results[i] = {"key": decision.route, "input": inputs[i], "decision": decision.record()}
         return [r if r is not None else RuntimeError("no decision") for r in results]
 
     def _decide(self, value: Any) -> dict[str, Any]:

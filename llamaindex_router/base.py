@@ -40,7 +40,6 @@ from core.default_route import DefaultRoute, decide_or_default
 from core.dispatch import Dispatcher, Served, check_settings, child_routes, describe, priced
 from core.errors import UnknownModelError
 from core.policies import SETTING_NAMES
-from core.records import decision_record
 
 from .events import RouteFallbackEvent, dispatcher
 from .messages import ROUTER_KEY, has_tool_calls, router_record, strip_router_metadata, to_conversation
@@ -476,7 +475,7 @@ def _fire_fallback(decision: RouteDecision, labels: Mapping[str, str], failed: s
     """A ``RouteFallbackEvent`` for the instrumentation dispatcher (``Dispatcher``'s ``on_fallback``)."""
     dispatcher.event(
         RouteFallbackEvent(
-            decision=decision_record(decision),
+            decision=decision.record(),
             failed_child=labels[failed],
             fallback_child=labels[nxt],
             error=describe(exc),

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from core import Conversation, RouteDecision, Router, UnknownModelError, default_router
-from core.records import decision_record
 
 from .events import RouteDecisionEvent, dispatcher
 
@@ -38,4 +37,4 @@ async def adecide(router: Router, conversation: Conversation, **settings: Any) -
 
 def emit_decision(decision: RouteDecision, child: Optional[str], source: str) -> None:
     """Fire a ``RouteDecisionEvent`` through the instrumentation dispatcher."""
-    dispatcher.event(RouteDecisionEvent(decision=decision_record(decision), child=child, source=source))
+    dispatcher.event(RouteDecisionEvent(decision=decision.record(), child=child, source=source))

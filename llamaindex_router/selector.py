@@ -21,7 +21,6 @@ from llama_index.core.tools.types import ToolMetadata
 from core import RouteDecision, Router, load_router
 from core.dispatch import check_settings, child_routes, router_routes
 from core.policies import SETTING_NAMES
-from core.records import decision_record
 
 from .routing import adecide, decide, default_router, emit_decision, route_of
 
@@ -116,7 +115,7 @@ class RouterSelector(BaseSelector):
         index = self.choice_routes(choices)[decision.route]
         name = choices[index].name
         emit_decision(decision, name or str(index), "selector")
-        record = decision_record(decision)
+        record = decision.record()
         if decision.route == decision.model:  # N-way: the route is the model
             reason = f"{decision.reason} -> {decision.model}"
         else:
