@@ -34,7 +34,7 @@ test-unit: setup
 # Import contracts (pyproject.toml [tool.importlinter]), lint and types on core; CI runs it before the tests.
 lint: setup
 	$(BIN)/lint-imports --no-cache --no-logo
-	$(BIN)/ruff check core
+	$(BIN)/ruff check core langchain_router llamaindex_router
 	$(BIN)/ruff format --check core langchain_router llamaindex_router
 	$(BIN)/mypy
 

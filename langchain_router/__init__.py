@@ -16,10 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from core import default_router
+from core.child_calls import ChildTimeoutError, EmptyAnswerError
 
 from .chat_model import RouterChatModel
 from .decision_model import WinrouteChoiceAnswer, WinrouteDecisionModel, WinrouteNoulAnswer
-from core.child_calls import ChildTimeoutError, EmptyAnswerError
 from .messages import ROUTER_KEY, input_to_conversation, router_record, to_conversation
 from .runnable import RouteKey, route_runnable
 from .stats import RouteStats, collect_route_stats
@@ -28,15 +28,15 @@ __all__ = [
     "ROUTER_KEY",
     "ChildTimeoutError",
     "EmptyAnswerError",
+    "RouteKey",
+    "RouteStats",
+    "RouterChatModel",
     "RouterMiddleware",
     "WinrouteChoiceAnswer",
     "WinrouteDecisionModel",
     "WinrouteNoulAnswer",
-    "RouteKey",
-    "RouteStats",
-    "RouterChatModel",
-    "default_router",
     "collect_route_stats",
+    "default_router",
     "input_to_conversation",
     "route_runnable",
     "router_record",

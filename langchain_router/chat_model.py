@@ -15,7 +15,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing, closing
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any, Self
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
@@ -24,7 +24,6 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import run_in_executor
 from pydantic import Field, PrivateAttr, field_validator, model_validator
-from typing_extensions import Self
 
 from core import (
     InvalidConversationError,
@@ -138,10 +137,10 @@ class RouterChatModel(BaseChatModel):
     models: dict[str, BaseChatModel] | None = Field(default=None, exclude=True)
     """Children by route or the router's model name (``children=`` is the same): two for a
     two-model router, one or more for an N-way router."""
-    core: Optional[Router] = Field(default=None, exclude=True)
+    core: Router | None = Field(default=None, exclude=True)
     """The winroute router that decides, or the path of a saved one (``router=`` is the same;
     default: the bundled default router)."""
-    specs: Optional[Union[list[ModelSpec], dict[str, ModelSpec]]] = Field(default=None, exclude=True)
+    specs: list[ModelSpec] | dict[str, ModelSpec] | None = Field(default=None, exclude=True)
     """N-way: the children's prices (one ``ModelSpec`` per child); default: the router's own."""
     threshold: float | None = None
     """Two-model: score at or above which a call goes strong (default: the router's own)."""
@@ -163,14 +162,14 @@ class RouterChatModel(BaseChatModel):
     """Passed to the chosen child as a call kwarg when set."""
     stop: list[str] | None = None
     """Default stop sequences."""
-    fallback_on: Optional[tuple[type[BaseException], ...]] = None
+    fallback_on: tuple[type[BaseException], ...] | None = None
     """Exception types that hand a call to another child (like ``with_fallbacks(exceptions_to_handle=...)``);
     None: transient failures only (connection, timeout, rate limit, 5xx, empty answer), so that a
     configuration or request error (a 404 for an unknown model, a bad request) is raised."""
-    timeout: Optional[float] = Field(default=None, gt=0)
+    timeout: float | None = Field(default=None, gt=0)
     """Seconds a child may take to answer (to its first chunk when streaming); a child over it
     raises ``ChildTimeoutError`` (a transient failure: the call falls back). None: no limit."""
-    default_route: Optional[str] = None
+    default_route: str | None = None
     """Route (or child name) for conversations with no user text to score (system-only,
     image-only); None: such a call raises ``InvalidConversationError``."""
 
@@ -581,7 +580,7 @@ class RouterChatModel(BaseChatModel):
             try:
                 conversation = to_conversation(self._convert_input(value).to_messages())
                 routing_input(conversation)
-            except Exception:  # noqa: BLE001, S112 - the call itself reports it
+            except Exception:  # noqa: BLE001 - the call itself reports it
                 continue
             conversations.append(conversation)
         if len(conversations) > 1:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any, Self
 
 from langchain_core.decisions import (
     BaseDecisionModel,
@@ -26,7 +26,6 @@ from langchain_core.decisions import (
 )
 from langchain_core.messages import BaseMessage
 from pydantic import ConfigDict, Field, field_validator, model_validator
-from typing_extensions import Self
 
 from core import InvalidConversationError, RouteDecision, Router, UnknownModelError, load_router
 from core.default_route import DefaultRoute, decide_or_default
@@ -90,18 +89,18 @@ class WinrouteDecisionModel(BaseDecisionModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     model: str = "winroute"
-    core: Optional[Router] = Field(default=None, exclude=True)
+    core: Router | None = Field(default=None, exclude=True)
     """The winroute router (or the path of a saved one); default: the bundled default router."""
-    routes: Optional[dict[str, str]] = None
+    routes: dict[str, str] | None = None
     """Labels -> route (``"strong"``/``"weak"``) or router model name, for labels that are neither."""
-    threshold: Optional[float] = None
-    strong_share: Optional[float] = None
-    cost_weight: Optional[float] = None
-    budget_per_1k: Optional[float] = None
-    min_quality: Optional[float] = None
+    threshold: float | None = None
+    strong_share: float | None = None
+    cost_weight: float | None = None
+    budget_per_1k: float | None = None
+    min_quality: float | None = None
     temperature: float = Field(default=0.05, gt=0.0)
     """N-way: softmax temperature turning utilities into label probabilities."""
-    default_route: Optional[str] = None
+    default_route: str | None = None
     """Route for conversations with nothing to score (None: raise ``InvalidConversationError``)."""
 
     @field_validator("core", mode="before")

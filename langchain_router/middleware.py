@@ -11,13 +11,12 @@ on a transient failure. Each call's routing record is on the AI message
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, NotRequired
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
 from langchain.agents.middleware.types import ExtendedModelResponse
 from langchain_core.messages import AIMessage
 from langgraph.types import Command
-from typing_extensions import NotRequired
 
 from core.policies import SETTING_NAMES
 

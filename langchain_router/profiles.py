@@ -9,12 +9,12 @@ smallest child's, and anything a child does not state is left out.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional
+from typing import Any
 
 from langchain_core.language_models import ModelProfile
 
 
-def common_profile(profiles: Sequence[Optional[Mapping[str, Any]]]) -> ModelProfile | None:
+def common_profile(profiles: Sequence[Mapping[str, Any] | None]) -> ModelProfile | None:
     """The profile every child meets; None when some child has none."""
     if not profiles or any(p is None for p in profiles):
         return None

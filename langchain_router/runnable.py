@@ -12,7 +12,7 @@ async forms all work; streaming streams the chosen chain.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Optional
+from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableSequence, RunnableSerializable
 from langchain_core.runnables.base import coerce_to_runnable
@@ -36,7 +36,7 @@ class RouteKey(RunnableSerializable[Any, dict[str, Any]]):
     cost_weight: float | None = None
     budget_per_1k: float | None = None
     min_quality: float | None = None
-    models: Optional[list[str]] = None
+    models: list[str] | None = None
     """The routes to choose among (the chains' keys); None: all the router's."""
     input_key: str | None = None
     name: str | None = "winroute_route"

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Optional
+from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.outputs import LLMResult
@@ -31,7 +31,7 @@ class RouteStats(BaseCallbackHandler):
     counted in ``unpriced_calls``.
     """
 
-    def __init__(self, prices: Optional[Mapping[str, tuple[float, float]]] = None) -> None:
+    def __init__(self, prices: Mapping[str, tuple[float, float]] | None = None) -> None:
         super().__init__()
         self.prices = dict(prices or {})
         self.records: list[dict[str, Any]] = []
@@ -47,7 +47,7 @@ class RouteStats(BaseCallbackHandler):
                 if record is not None:
                     self._add(record, getattr(message, "usage_metadata", None))
 
-    def _add(self, record: dict[str, Any], usage: Optional[Mapping[str, Any]]) -> None:
+    def _add(self, record: dict[str, Any], usage: Mapping[str, Any] | None) -> None:
         price = self.prices.get(record.get("child", "")) or self.prices.get(record.get("child_route", ""))
         with self._lock:
             self.records.append(record)
@@ -78,7 +78,7 @@ class RouteStats(BaseCallbackHandler):
         return sum(bool(r.get("fallback")) for r in self.records)
 
     @property
-    def strong_share(self) -> Optional[float]:
+    def strong_share(self) -> float | None:
         """Share of two-model calls the router sent strong (None when there were none)."""
         binary = [r for r in self.records if r.get("route") in ("strong", "weak")]
         return sum(r["route"] == "strong" for r in binary) / len(binary) if binary else None
@@ -96,12 +96,12 @@ class RouteStats(BaseCallbackHandler):
         }
 
 
-_CURRENT: ContextVar[Optional[RouteStats]] = ContextVar("winroute_route_stats", default=None)
+_CURRENT: ContextVar[RouteStats | None] = ContextVar("winroute_route_stats", default=None)
 register_configure_hook(_CURRENT, inheritable=True)
 
 
 @contextmanager
-def collect_route_stats(prices: Optional[Mapping[str, tuple[float, float]]] = None) -> Iterator[RouteStats]:
+def collect_route_stats(prices: Mapping[str, tuple[float, float]] | None = None) -> Iterator[RouteStats]:
     """A ``RouteStats`` attached to every LangChain run inside the ``with`` block."""
     stats = RouteStats(prices)
     token = _CURRENT.set(stats)

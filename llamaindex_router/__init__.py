@@ -7,12 +7,13 @@ report it in ``additional_kwargs["winroute"]`` and as ``RouteDecisionEvent``s.
 
 from __future__ import annotations
 
+from core import default_router
+
 from .base import RouterLLM
 from .embeddings import WinrouteEmbedding
 from .events import RouteCollector, RouteDecisionEvent, RouteFallbackEvent, collect_routes
 from .messages import ROUTER_KEY, router_record, strip_router_metadata, to_conversation
 from .question import QuestionRoutedChatEngine, QuestionRoutedQueryEngine, route_on
-from .routing import default_router
 from .selector import RouterSelection, RouterSelector
 
 __all__ = [

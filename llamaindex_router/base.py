@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing, closing
 from functools import partial
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -35,7 +35,7 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM, ToolSelection
 
-from core import Conversation, ModelSpec, RouteDecision, Router, load_router
+from core import Conversation, ModelSpec, RouteDecision, Router, default_router, load_router
 from core.default_route import DefaultRoute, decide_or_default
 from core.dispatch import Dispatcher, Served, check_settings, child_routes, describe, priced
 from core.errors import UnknownModelError
@@ -44,7 +44,7 @@ from core.policies import SETTING_NAMES
 from .events import RouteFallbackEvent, dispatcher
 from .messages import ROUTER_KEY, has_tool_calls, router_record, strip_router_metadata, to_conversation
 from .question import routing_question
-from .routing import default_router, emit_decision
+from .routing import emit_decision
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -80,66 +80,66 @@ class RouterLLM(FunctionCallingLLM):
     (children may hold API keys).
     """
 
-    strong: Optional[Any] = Field(default=None, exclude=True, repr=False, description="the strong child LLM")
-    weak: Optional[Any] = Field(default=None, exclude=True, repr=False, description="the weak child LLM")
-    models: Optional[Dict[str, Any]] = Field(
+    strong: Any | None = Field(default=None, exclude=True, repr=False, description="the strong child LLM")
+    weak: Any | None = Field(default=None, exclude=True, repr=False, description="the weak child LLM")
+    models: dict[str, Any] | None = Field(
         default=None, exclude=True, repr=False, description="alternatively: children by route or model name"
     )
-    core: Optional[Any] = Field(
+    core: Any | None = Field(
         default=None,
         exclude=True,
         repr=False,
         description="the core.Router (two models or N) deciding (None: bundled default)",
     )
-    specs: Optional[Any] = Field(
+    specs: Any | None = Field(
         default=None, exclude=True, repr=False, description="N-way: the children's ModelSpecs (None: the router's)"
     )
-    threshold: Optional[float] = Field(default=None, description="score cut-off; None: the router's own")
-    strong_share: Optional[float] = Field(default=None, description="target share of strong calls")
-    cost_weight: Optional[float] = Field(
+    threshold: float | None = Field(default=None, description="score cut-off; None: the router's own")
+    strong_share: float | None = Field(default=None, description="target share of strong calls")
+    cost_weight: float | None = Field(
         default=None, description="N-way: quality given up per USD of expected cost; None: the router's own"
     )
-    budget_per_1k: Optional[float] = Field(
+    budget_per_1k: float | None = Field(
         default=None,
         description="N-way: USD per 1,000 calls, turned into a cost weight on the router's reference prompts",
     )
-    min_quality: Optional[float] = Field(
+    min_quality: float | None = Field(
         default=None, description="N-way: route to the cheapest child predicted to reach this quality"
     )
     fallback: bool = Field(default=True, description="retry on another child when the chosen one raises")
-    fallback_on: Optional[Tuple[type, ...]] = Field(
+    fallback_on: tuple[type, ...] | None = Field(
         default=None,
         exclude=True,
         description="exception types that fall back (like with_fallbacks(exceptions_to_handle=...)); "
         "None: transient failures only (connection, timeout, rate limit, 5xx, empty answer)",
     )
-    default_route: Optional[str] = Field(
+    default_route: str | None = Field(
         default=None,
         description="route (or child name) for conversations with no user text to score (system-only, "
         "image-only); None: such a call raises InvalidConversationError",
     )
-    timeout: Optional[float] = Field(
+    timeout: float | None = Field(
         default=None,
         gt=0,
         description="seconds a child may take to answer (to its first chunk when streaming); None: no limit",
     )
 
-    _children: Dict[str, LLM] = PrivateAttr(default_factory=dict)
-    _routes: Dict[str, str] = PrivateAttr(default_factory=dict)
+    _children: dict[str, LLM] = PrivateAttr(default_factory=dict)
+    _routes: dict[str, str] = PrivateAttr(default_factory=dict)
     _router: Router = PrivateAttr()
     _default: DefaultRoute = PrivateAttr(default_factory=DefaultRoute)
 
     def __init__(
         self,
         *,
-        strong: Optional[LLM] = None,
-        weak: Optional[LLM] = None,
-        models: Optional[Mapping[str, LLM]] = None,
-        core: Optional[Union[Router, str, os.PathLike]] = None,
-        specs: Optional[Union[Sequence[ModelSpec], Mapping[str, ModelSpec]]] = None,
+        strong: LLM | None = None,
+        weak: LLM | None = None,
+        models: Mapping[str, LLM] | None = None,
+        core: Router | str | os.PathLike | None = None,
+        specs: Sequence[ModelSpec] | Mapping[str, ModelSpec] | None = None,
         fallback: bool = True,
-        children: Optional[Mapping[str, LLM]] = None,
-        router: Optional[Union[Router, str, os.PathLike]] = None,
+        children: Mapping[str, LLM] | None = None,
+        router: Router | str | os.PathLike | None = None,
         **kwargs: Any,
     ) -> None:
         """``kwargs``: the per-call settings (``core.policies.SETTING_NAMES``) and the other fields."""
@@ -192,7 +192,7 @@ class RouterLLM(FunctionCallingLLM):
         return self._router
 
     @property
-    def children(self) -> Dict[str, LLM]:
+    def children(self) -> dict[str, LLM]:
         """The child LLMs by name (route or model name)."""
         return dict(self._children)
 
@@ -220,7 +220,7 @@ class RouterLLM(FunctionCallingLLM):
         )
 
     # -- routing ---------------------------------------------------------------------------
-    def _settings(self, kwargs: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    def _settings(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """The call's routing settings (popped from its kwargs; this LLM's when it gives none) and the rest."""
         rest = dict(kwargs)
         given = {k: rest.pop(k, None) for k in SETTING_NAMES}
@@ -229,11 +229,11 @@ class RouterLLM(FunctionCallingLLM):
         settings = check_settings(self.router, given, validate=False)  # the router checks the values
         return {**settings, "models": list(self._routes.values())}, rest
 
-    def _route(self, conversation: Conversation, settings: Dict[str, Any]) -> RouteDecision:
+    def _route(self, conversation: Conversation, settings: dict[str, Any]) -> RouteDecision:
         decision = decide_or_default(self.router, routing_question() or conversation, settings, self._default)
         return self._announce(decision)
 
-    async def _aroute(self, conversation: Conversation, settings: Dict[str, Any]) -> RouteDecision:
+    async def _aroute(self, conversation: Conversation, settings: dict[str, Any]) -> RouteDecision:
         decision = await asyncio.to_thread(
             decide_or_default, self.router, routing_question() or conversation, settings, self._default
         )
@@ -244,7 +244,7 @@ class RouterLLM(FunctionCallingLLM):
         return decision
 
     # -- dispatching (core.dispatch) -------------------------------------------------------------
-    def _dispatcher(self, decision: Optional[RouteDecision] = None) -> Dispatcher:
+    def _dispatcher(self, decision: RouteDecision | None = None) -> Dispatcher:
         """Calls the children with this LLM's fallback settings; a fallback from ``decision`` fires a
         ``RouteFallbackEvent``."""
         labels = {route: name for name, route in self._routes.items()}
@@ -410,13 +410,13 @@ class RouterLLM(FunctionCallingLLM):
     def _prepare_chat_with_tools(
         self,
         tools: Sequence[BaseTool],
-        user_msg: Optional[Union[str, ChatMessage]] = None,
-        chat_history: Optional[List[ChatMessage]] = None,
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
         verbose: bool = False,
         allow_parallel_tool_calls: bool = False,
         tool_required: bool = False,
         **kwargs: Any,
-    ) -> Dict[str, Any]:
+    ) -> dict[str, Any]:
         """The kwargs of ``chat``: the messages plus the tools and tool options for the chosen child."""
         messages = list(chat_history or [])
         if user_msg:
@@ -434,7 +434,7 @@ class RouterLLM(FunctionCallingLLM):
 
     def get_tool_calls_from_response(
         self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
-    ) -> List[ToolSelection]:
+    ) -> list[ToolSelection]:
         """Tool calls parsed by the child that answered; placeholder responses give none."""
         record = router_record(response)
         child = self._children.get(record.get("child")) if record else None
@@ -455,7 +455,7 @@ class RouterLLM(FunctionCallingLLM):
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def _split_tools(kwargs: Mapping[str, Any]) -> tuple[Optional[list], dict[str, Any]]:
+def _split_tools(kwargs: Mapping[str, Any]) -> tuple[list | None, dict[str, Any]]:
     """Separate ``tools`` from the other kwargs; tool-only options are dropped without tools."""
     rest = dict(kwargs)
     tools = rest.pop("tools", None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, List, Optional
+from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import Field
@@ -20,7 +20,7 @@ class WinrouteEmbedding(BaseEmbedding):
 
     embedder: Any = Field(default=None, exclude=True, repr=False, description="a core.Embedder")
 
-    def __init__(self, embedder: Optional[Embedder] = None, **kwargs: Any) -> None:
+    def __init__(self, embedder: Embedder | None = None, **kwargs: Any) -> None:
         embedder = embedder if embedder is not None else SentenceTransformerEmbedder()
         kwargs.setdefault("model_name", getattr(embedder, "model_id", "winroute"))
         super().__init__(embedder=embedder, **kwargs)
@@ -34,7 +34,7 @@ class WinrouteEmbedding(BaseEmbedding):
     def class_name(cls) -> str:
         return "WinrouteEmbedding"
 
-    def _embed(self, texts: List[str]) -> List[Embedding]:
+    def _embed(self, texts: list[str]) -> list[Embedding]:
         return [row.tolist() for row in self.embedder.embed(list(texts))]
 
     def _get_query_embedding(self, query: str) -> Embedding:
@@ -43,7 +43,7 @@ class WinrouteEmbedding(BaseEmbedding):
     def _get_text_embedding(self, text: str) -> Embedding:
         return self._embed([text])[0]
 
-    def _get_text_embeddings(self, texts: List[str]) -> List[Embedding]:
+    def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         return self._embed(texts)
 
     async def _aget_query_embedding(self, query: str) -> Embedding:
@@ -52,5 +52,5 @@ class WinrouteEmbedding(BaseEmbedding):
     async def _aget_text_embedding(self, text: str) -> Embedding:
         return (await asyncio.to_thread(self._embed, [text]))[0]
 
-    async def _aget_text_embeddings(self, texts: List[str]) -> List[Embedding]:
+    async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         return await asyncio.to_thread(self._embed, texts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from llama_index.core.bridge.pydantic import Field
 from llama_index.core.instrumentation import get_dispatcher
@@ -22,8 +22,8 @@ dispatcher = get_dispatcher(__name__)
 class RouteDecisionEvent(BaseEvent):
     """A router decided where one call (``source="llm"``) or one query (``"selector"``) goes."""
 
-    decision: Dict[str, Any] = Field(description="RouteDecision.as_dict() (score None when sticky)")
-    child: Optional[str] = Field(default=None, description="chosen child LLM, or the chosen choice's name")
+    decision: dict[str, Any] = Field(description="RouteDecision.as_dict() (score None when sticky)")
+    child: str | None = Field(default=None, description="chosen child LLM, or the chosen choice's name")
     source: str = Field(default="llm", description="'llm' (RouterLLM) or 'selector' (RouterSelector)")
 
     @classmethod
@@ -39,7 +39,7 @@ class RouteDecisionEvent(BaseEvent):
         return str(self.decision.get("route"))
 
     @property
-    def score(self) -> Optional[float]:
+    def score(self) -> float | None:
         return self.decision.get("score")
 
     @property
@@ -47,17 +47,17 @@ class RouteDecisionEvent(BaseEvent):
         return str(self.decision.get("reason"))
 
     @property
-    def qualities(self) -> Dict[str, Optional[float]]:
+    def qualities(self) -> dict[str, float | None]:
         """N-way: each candidate model's predicted quality (empty for a two-model router)."""
         return dict(self.decision.get("qualities") or {})
 
     @property
-    def costs(self) -> Dict[str, Optional[float]]:
+    def costs(self) -> dict[str, float | None]:
         """N-way: each candidate model's expected cost, USD per call."""
         return dict(self.decision.get("costs") or {})
 
     @property
-    def utilities(self) -> Dict[str, Optional[float]]:
+    def utilities(self) -> dict[str, float | None]:
         """N-way: each candidate model's utility (``None`` for a model the prompt does not fit)."""
         return dict(self.decision.get("utilities") or {})
 
@@ -65,7 +65,7 @@ class RouteDecisionEvent(BaseEvent):
 class RouteFallbackEvent(BaseEvent):
     """The chosen child raised before producing output; the call moves to another child."""
 
-    decision: Dict[str, Any] = Field(description="the decision that chose the failing child")
+    decision: dict[str, Any] = Field(description="the decision that chose the failing child")
     failed_child: str
     fallback_child: str
     error: str = Field(description="type and message of the failing child's exception")
@@ -78,7 +78,7 @@ class RouteFallbackEvent(BaseEvent):
 class RouteCollector(BaseEventHandler):
     """Keeps every routing event it sees (decisions and fallbacks), in order."""
 
-    events: List[BaseEvent] = Field(default_factory=list)
+    events: list[BaseEvent] = Field(default_factory=list)
 
     @classmethod
     def class_name(cls) -> str:
@@ -89,11 +89,11 @@ class RouteCollector(BaseEventHandler):
             self.events.append(event)
 
     @property
-    def decisions(self) -> List[RouteDecisionEvent]:
+    def decisions(self) -> list[RouteDecisionEvent]:
         return [e for e in self.events if isinstance(e, RouteDecisionEvent)]
 
     @property
-    def fallbacks(self) -> List[RouteFallbackEvent]:
+    def fallbacks(self) -> list[RouteFallbackEvent]:
         return [e for e in self.events if isinstance(e, RouteFallbackEvent)]
 
 

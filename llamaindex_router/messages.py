@@ -15,7 +15,6 @@ from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock, ToolCallBlock
 
-
 ROUTER_KEY = "winroute"
 """Key of the routing record in ``additional_kwargs`` of responses, chunks and messages."""
 

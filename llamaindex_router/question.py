@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, List, Optional
+from typing import Any
 
 from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.base.llms.types import ChatMessage
@@ -24,10 +24,10 @@ from llama_index.core.schema import QueryBundle
 
 from core import InvalidConversationError
 
-_QUESTION: ContextVar[Optional[str]] = ContextVar("winroute_question", default=None)
+_QUESTION: ContextVar[str | None] = ContextVar("winroute_question", default=None)
 
 
-def routing_question() -> Optional[str]:
+def routing_question() -> str | None:
     """The text RouterLLM calls route on right now, if ``route_on`` set one."""
     return _QUESTION.get()
 
@@ -76,27 +76,27 @@ class QuestionRoutedChatEngine(BaseChatEngine):
         self.engine.reset()
 
     @property
-    def chat_history(self) -> List[ChatMessage]:
+    def chat_history(self) -> list[ChatMessage]:
         return self.engine.chat_history
 
-    def chat(self, message: str, chat_history: Optional[List[ChatMessage]] = None, **kwargs: Any) -> AgentChatResponse:
+    def chat(self, message: str, chat_history: list[ChatMessage] | None = None, **kwargs: Any) -> AgentChatResponse:
         with route_on(message):
             return self.engine.chat(message, chat_history, **kwargs)
 
     def stream_chat(
-        self, message: str, chat_history: Optional[List[ChatMessage]] = None, **kwargs: Any
+        self, message: str, chat_history: list[ChatMessage] | None = None, **kwargs: Any
     ) -> StreamingAgentChatResponse:
         with route_on(message):
             return self.engine.stream_chat(message, chat_history, **kwargs)
 
     async def achat(
-        self, message: str, chat_history: Optional[List[ChatMessage]] = None, **kwargs: Any
+        self, message: str, chat_history: list[ChatMessage] | None = None, **kwargs: Any
     ) -> AgentChatResponse:
         with route_on(message):
             return await self.engine.achat(message, chat_history, **kwargs)
 
     async def astream_chat(
-        self, message: str, chat_history: Optional[List[ChatMessage]] = None, **kwargs: Any
+        self, message: str, chat_history: list[ChatMessage] | None = None, **kwargs: Any
     ) -> StreamingAgentChatResponse:
         with route_on(message):
             return await self.engine.astream_chat(message, chat_history, **kwargs)

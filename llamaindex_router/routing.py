@@ -7,14 +7,14 @@ to the router's routes and reports decisions.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
-from core import Conversation, RouteDecision, Router, UnknownModelError, default_router
+from core import Conversation, RouteDecision, Router, UnknownModelError
 
 from .events import RouteDecisionEvent, dispatcher
 
 
-def route_of(router: Router, name: Optional[str]) -> Optional[str]:
+def route_of(router: Router, name: str | None) -> str | None:
     """The route ``name`` stands for ("strong", "weak" or a model name), or ``None``."""
     if not name:
         return None
@@ -35,6 +35,6 @@ async def adecide(router: Router, conversation: Conversation, **settings: Any) -
     return await router.aroute(conversation, **settings)
 
 
-def emit_decision(decision: RouteDecision, child: Optional[str], source: str) -> None:
+def emit_decision(decision: RouteDecision, child: str | None, source: str) -> None:
     """Fire a ``RouteDecisionEvent`` through the instrumentation dispatcher."""
     dispatcher.event(RouteDecisionEvent(decision=decision.record(), child=child, source=source))

@@ -10,7 +10,8 @@ scored once with the ``core`` router.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any
 
 from llama_index.core.base.base_selector import BaseSelector, MultiSelection, SingleSelection
 from llama_index.core.bridge.pydantic import Field
@@ -18,11 +19,11 @@ from llama_index.core.prompts.mixin import PromptDictType
 from llama_index.core.schema import QueryBundle
 from llama_index.core.tools.types import ToolMetadata
 
-from core import RouteDecision, Router, load_router
+from core import RouteDecision, Router, default_router, load_router
 from core.dispatch import check_settings, child_routes, router_routes
 from core.policies import SETTING_NAMES
 
-from .routing import adecide, decide, default_router, emit_decision, route_of
+from .routing import adecide, decide, emit_decision, route_of
 
 
 class RouterSelection(MultiSelection):
@@ -30,21 +31,21 @@ class RouterSelection(MultiSelection):
 
     model: str = Field(description="the router's model for the chosen route")
     route: str = Field(description="the chosen route (N-way: the chosen model)")
-    score: Optional[float] = Field(
+    score: float | None = Field(
         default=None, description="the router's score for the query (N-way: the chosen model's quality)"
     )
-    threshold: Optional[float] = Field(
+    threshold: float | None = Field(
         default=None, description="the cut-off the score was compared with (None for N-way)"
     )
-    choice: Optional[str] = Field(default=None, description="name of the chosen choice, if it has one")
-    qualities: Dict[str, Optional[float]] = Field(
+    choice: str | None = Field(default=None, description="name of the chosen choice, if it has one")
+    qualities: dict[str, float | None] = Field(
         default_factory=dict, description="N-way: each candidate's predicted quality"
     )
-    costs: Dict[str, Optional[float]] = Field(
+    costs: dict[str, float | None] = Field(
         default_factory=dict, description="N-way: each candidate's expected USD per call"
     )
-    utilities: Dict[str, Optional[float]] = Field(default_factory=dict, description="N-way: each candidate's utility")
-    decision: Dict[str, Any] = Field(default_factory=dict, description="RouteDecision.as_dict()")
+    utilities: dict[str, float | None] = Field(default_factory=dict, description="N-way: each candidate's utility")
+    decision: dict[str, Any] = Field(default_factory=dict, description="RouteDecision.as_dict()")
 
 
 class RouterSelector(BaseSelector):
@@ -59,8 +60,8 @@ class RouterSelector(BaseSelector):
 
     def __init__(
         self,
-        core: Optional[Union[Router, str, os.PathLike]] = None,
-        **settings: Optional[float],
+        core: Router | str | os.PathLike | None = None,
+        **settings: float | None,
     ) -> None:
         """``settings``: the router's per-call settings (``core.policies.SETTING_NAMES``), kept as attributes."""
         self.core = load_router(core) if isinstance(core, (str, os.PathLike)) else core
@@ -71,10 +72,10 @@ class RouterSelector(BaseSelector):
             setattr(self, name, settings.get(name))
         check_settings(self.router, self._given())  # validate now
 
-    def _given(self) -> Dict[str, Any]:
+    def _given(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in SETTING_NAMES}
 
-    def _settings(self, routes: Dict[str, int]) -> Dict[str, Any]:
+    def _settings(self, routes: dict[str, int]) -> dict[str, Any]:
         return {**check_settings(self.router, self._given(), validate=False), "models": list(routes)}
 
     @property
@@ -88,7 +89,7 @@ class RouterSelector(BaseSelector):
     def _update_prompts(self, prompts: PromptDictType) -> None:
         """No prompts: the router does not use an LLM."""
 
-    def choice_routes(self, choices: Sequence[ToolMetadata]) -> Dict[str, int]:
+    def choice_routes(self, choices: Sequence[ToolMetadata]) -> dict[str, int]:
         """Route -> index of the choice serving it: by name (every choice named after a route or a model
         of the router, as many as it can choose among), else by position (one choice per route, in order)."""
         routes = router_routes(self.router)
