@@ -23,7 +23,17 @@ from __future__ import annotations
 import inspect
 import logging
 import math
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
@@ -390,7 +400,7 @@ class Dispatcher:
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- streams -------------------------------------------------------------------------------
-    def stream(self, decision: RouteDecision, start: Callable[[str], Iterable[T]]) -> Served[Iterator[T]]:
+    def stream(self, decision: RouteDecision, start: Callable[[str], Iterable[T]]) -> Served[Generator[T, None, None]]:
         """The first child stream that delivers a chunk, as an iterator over all its chunks.
 
         The chosen child is asked first; a failure (or an empty stream) before its first chunk
@@ -442,7 +452,7 @@ class Dispatcher:
         except StopAsyncIteration:
             raise EmptyAnswerError(f"{self.who(route)}: its stream ended without a chunk") from None
 
-    def _relay(self, route: str, first: T, stream: Iterator[T]) -> Iterator[T]:
+    def _relay(self, route: str, first: T, stream: Iterator[T]) -> Generator[T, None, None]:
         delivered = 0
         try:
             yield first

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from os import PathLike
 from pathlib import Path
 
 from .embeddings import Embedder
@@ -18,7 +19,7 @@ MINILM_ROUTER_DIR = Path(__file__).resolve().parent / "default_router_minilm"
 BUNDLED_ROUTERS = {"default": DEFAULT_ROUTER_DIR, "bundled": DEFAULT_ROUTER_DIR, "default-minilm": MINILM_ROUTER_DIR}
 
 
-def router_dir(path: str | Path | None) -> Path:
+def router_dir(path: str | PathLike[str] | None) -> Path:
     """The directory of a router: a bundled one by name (a plain string such as ``"default-minilm"``), else ``path``."""
     if path is None:
         return DEFAULT_ROUTER_DIR
@@ -28,7 +29,7 @@ def router_dir(path: str | Path | None) -> Path:
 
 
 def load_router(
-    path: str | Path | None = None,
+    path: str | PathLike[str] | None = None,
     *,
     embedder: Embedder | None = None,
     allow_remote: bool = False,

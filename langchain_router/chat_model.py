@@ -19,7 +19,7 @@ from typing import Any, Self
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import run_in_executor
@@ -483,7 +483,7 @@ class RouterChatModel(BaseChatModel):
         *,
         tool_choice: Any = None,
         **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, BaseMessage]:
+    ) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind tools on the router; each call binds them through the chosen child's ``bind_tools``.
 
         ``tool_choice`` and other options (e.g. ``parallel_tool_calls``, ``strict``) are handed
@@ -556,7 +556,7 @@ class RouterChatModel(BaseChatModel):
         *,
         return_exceptions: bool = False,
         **kwargs: Any,
-    ) -> list[BaseMessage]:
+    ) -> list[AIMessage]:
         if "model" not in kwargs:
             self._warm(inputs)
         return super().batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
@@ -568,7 +568,7 @@ class RouterChatModel(BaseChatModel):
         *,
         return_exceptions: bool = False,
         **kwargs: Any,
-    ) -> list[BaseMessage]:
+    ) -> list[AIMessage]:
         if "model" not in kwargs:
             await run_in_executor(None, self._warm, inputs)
         return await super().abatch(inputs, config, return_exceptions=return_exceptions, **kwargs)

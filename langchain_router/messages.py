@@ -94,7 +94,7 @@ def input_to_conversation(value: Any, *, input_key: str | None = None) -> str | 
         return input_to_conversation(_pick_dict_value(value, input_key))
     if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
         try:
-            messages = convert_to_messages(value)  # type: ignore[arg-type]
+            messages = convert_to_messages(value)
         except (ValueError, TypeError, NotImplementedError) as exc:
             raise InvalidConversationError(f"cannot read messages from the input: {exc}") from exc
         return to_conversation(messages)

@@ -123,7 +123,8 @@ def route_runnable(
     first streamed chunk) hands the input to the others, in the order given.
     """
     router = router if router is not None else default_router()
-    router.policy_for(**settings)  # unknown settings, or settings of the other kind of router, fail here
+    options: dict[str, Any] = dict(settings)
+    router.policy_for(None, **options)  # unknown settings, or settings of the other kind of router, fail here
     resolve = resolve or router.resolve_route
     chains: dict[str, Runnable[Any, Any]] = {}
     for key, runnable in runnables.items():
@@ -135,5 +136,5 @@ def route_runnable(
     check_settings(router, settings, models=routes)  # bad settings fail here, not per call
     if fallback and len(routes) > 1:
         chains = {route: chains[route].with_fallbacks([chains[r] for r in routes if r != route]) for route in routes}
-    key = RouteKey(router=router, **settings, models=routes, input_key=input_key)
-    return RunnableSequence(key, RouterRunnable(runnables=chains), name=name)
+    route_key = RouteKey(router=router, **options, models=routes, input_key=input_key)
+    return RunnableSequence(route_key, RouterRunnable(runnables=chains), name=name)

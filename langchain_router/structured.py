@@ -74,7 +74,7 @@ def structured_runnable(
     def parse(message: Any, config: RunnableConfig) -> Any:
         record = router_record(message) or {}
         route = record.get("child_route")
-        if route not in per_route:
+        if not isinstance(route, str) or route not in per_route:
             raise ValueError(f"structured output: the answer has no routing record naming a child (got {route!r})")
         return per_route[route].parser.invoke(message, config)
 

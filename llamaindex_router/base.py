@@ -291,7 +291,7 @@ class RouterLLM(FunctionCallingLLM):
         def gen() -> Iterator[R]:
             served = dispatch.stream(decision, lambda route: start(self._quiet(dispatch.child(route))))
             record = self._record(dispatch, decision, served)
-            with closing(served.value) as chunks:  # type: ignore[type-var]
+            with closing(served.value) as chunks:
                 for chunk in chunks:
                     yield mark(chunk, record)
 
@@ -437,7 +437,8 @@ class RouterLLM(FunctionCallingLLM):
     ) -> list[ToolSelection]:
         """Tool calls parsed by the child that answered; placeholder responses give none."""
         record = router_record(response)
-        child = self._children.get(record.get("child")) if record else None
+        name = record.get("child") if record else None
+        child = self._children.get(name) if isinstance(name, str) else None
         if isinstance(child, FunctionCallingLLM):
             return child.get_tool_calls_from_response(response, error_on_no_tool_call=error_on_no_tool_call, **kwargs)
         if has_tool_calls(response.message):  # not ours (e.g. rebuilt by a framework): any child that parses it

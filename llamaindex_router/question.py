@@ -18,7 +18,7 @@ from typing import Any
 from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.base.response.schema import RESPONSE_TYPE
-from llama_index.core.chat_engine.types import AgentChatResponse, BaseChatEngine, StreamingAgentChatResponse
+from llama_index.core.chat_engine.types import AGENT_CHAT_RESPONSE_TYPE, BaseChatEngine, StreamingAgentChatResponse
 from llama_index.core.prompts.mixin import PromptMixinType
 from llama_index.core.schema import QueryBundle
 
@@ -79,7 +79,9 @@ class QuestionRoutedChatEngine(BaseChatEngine):
     def chat_history(self) -> list[ChatMessage]:
         return self.engine.chat_history
 
-    def chat(self, message: str, chat_history: list[ChatMessage] | None = None, **kwargs: Any) -> AgentChatResponse:
+    def chat(
+        self, message: str, chat_history: list[ChatMessage] | None = None, **kwargs: Any
+    ) -> AGENT_CHAT_RESPONSE_TYPE:
         with route_on(message):
             return self.engine.chat(message, chat_history, **kwargs)
 
@@ -91,7 +93,7 @@ class QuestionRoutedChatEngine(BaseChatEngine):
 
     async def achat(
         self, message: str, chat_history: list[ChatMessage] | None = None, **kwargs: Any
-    ) -> AgentChatResponse:
+    ) -> AGENT_CHAT_RESPONSE_TYPE:
         with route_on(message):
             return await self.engine.achat(message, chat_history, **kwargs)
 

@@ -93,7 +93,7 @@ class RouterSelector(BaseSelector):
         """Route -> index of the choice serving it: by name (every choice named after a route or a model
         of the router, as many as it can choose among), else by position (one choice per route, in order)."""
         routes = router_routes(self.router)
-        named = [(choice.name, i) for i, choice in enumerate(choices) if route_of(self.router, choice.name) is not None]
+        named = [(str(c.name), i) for i, c in enumerate(choices) if route_of(self.router, c.name) is not None]
         if named:
             unnamed = [
                 repr(c.name) if c.name else f"#{i}" for i, c in enumerate(choices) if i not in dict(named).values()
