@@ -67,6 +67,7 @@ def run_pairwise(
         print(f"wrote JSON, CSV{'' if not plot else ' and PNG'} files to {out}")
     return reports
 
+
 def _recipe_for(source: str, config: str | None) -> Any:
     """The N-way recipe whose predictor / embedder / output-token settings apply (None: defaults)."""
     if config:

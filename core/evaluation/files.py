@@ -13,6 +13,7 @@ from .reports.pairwise import BenchmarkReport
 
 __all__ = ["write_loso_report", "write_nway_report", "write_report"]
 
+
 def write_report(report: BenchmarkReport, out_dir: str | Path, *, plot: bool = True) -> Path:
     """``<stem>.json``, ``<stem>_metrics.csv``, ``<stem>_points.csv`` and ``<stem>.png`` in ``out_dir``."""
     out = Path(out_dir)
@@ -27,6 +28,7 @@ def write_report(report: BenchmarkReport, out_dir: str | Path, *, plot: bool = T
     if plot:
         plot_report(report, out / f"{stem}.png")
     return out
+
 
 def write_nway_report(report: NWayReport, out_dir: str | Path, *, plot: bool = True) -> list[Path]:
     """``<stem>.json``, ``<stem>_points.csv``, ``<stem>_diagnostic.csv`` and ``<stem>.png``."""
@@ -47,6 +49,7 @@ def write_nway_report(report: NWayReport, out_dir: str | Path, *, plot: bool = T
     if plot:
         written.append(plot_nway(report, out / f"{stem}.png"))
     return written
+
 
 def write_loso_report(report: LosoReport, out_dir: str | Path, *, plot: bool = True) -> list[Path]:
     """``loso.json``, ``loso_apgr.csv`` (one row per source x router), ``loso.txt`` and ``loso.png``."""

@@ -103,6 +103,7 @@ def plot_curves(
     fig.savefig(out, format="png")
     return out
 
+
 def plot_report(report: BenchmarkReport, path: str | Path) -> Path:
     """RouteLLM-style plot: performance vs strong-call %, weak / strong / oracle lines, random band."""
     curves = {k: v for k, v in report.curves.items() if k not in (ORACLE, RANDOM)}
@@ -117,6 +118,7 @@ def plot_report(report: BenchmarkReport, path: str | Path) -> Path:
         strong_label=report.strong,
         weak_label=report.weak,
     )
+
 
 def plot_nway(report: NWayReport, path: str | Path) -> Path:
     """The cost-quality plane: single models (labelled), oracle, random, the cheapest-best line,
@@ -206,6 +208,7 @@ def plot_nway(report: NWayReport, path: str | Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, format="png", dpi=110)
     return out
+
 
 def plot_loso(report: LosoReport, path: str | Path) -> Path:
     """Grouped bars: APGR per held-out source for every recipe, the length heuristic and random's band."""

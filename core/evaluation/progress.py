@@ -6,5 +6,6 @@ import sys
 
 __all__ = ["log"]
 
+
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)

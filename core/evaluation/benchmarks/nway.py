@@ -48,6 +48,7 @@ __all__ = [
 NWAY_BENCHMARKS: dict[str, str] = {"routerbench-zs": "routerbench_zs", "llmrouter": "llmrouter"}
 LEAKAGE_THRESHOLD = 0.95
 
+
 def is_nway_benchmark(name: str) -> bool:
     return nway_benchmark_key(name) is not None
 
@@ -55,6 +56,7 @@ def is_nway_benchmark(name: str) -> bool:
 def nway_benchmark_key(name: str) -> str | None:
     key = str(name).strip().lower().replace("_", "-")
     return key if key in NWAY_BENCHMARKS else None
+
 
 @dataclass
 class NWayItems:

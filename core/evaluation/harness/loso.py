@@ -26,8 +26,10 @@ from .scores import evaluate_scores
 
 __all__ = ["evaluate_loso"]
 
+
 def _log(msg: str) -> None:
     print(f"[loso] {msg}", flush=True)
+
 
 def evaluate_loso(
     recipes: Sequence[str | Path],

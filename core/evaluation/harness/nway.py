@@ -43,6 +43,7 @@ __all__ = ["N_WEIGHTS", "cost_weight_sweep", "evaluate_nway", "line_margin", "or
 
 N_WEIGHTS = 48
 
+
 def oracle_choice(scores: np.ndarray, costs: np.ndarray) -> np.ndarray:
     """Per item the best-scoring model, the cheapest (realised cost) among ties."""
     scores, costs = np.asarray(scores, dtype=np.float64), np.asarray(costs, dtype=np.float64)
@@ -84,6 +85,7 @@ def line_margin(
         line = np.full(c.shape, q1)
     return np.where(c < c0 - _EPS * max(1.0, abs(c0)), np.nan, q - line)
 
+
 def _curve(name: str, router: Any, items: NWayItems, weights: np.ndarray | None) -> RouterCurve:
     names = [canonical_model(m) for m in router.models]
     columns = []
@@ -110,6 +112,7 @@ def _curve(name: str, router: Any, items: NWayItems, weights: np.ndarray | None)
     return RouterCurve(
         name, router.predictor.kind, "", {}, names, w, out["q"], out["c"], out["ce"], out["qp"], shares, predictions
     )
+
 
 def _diagnostic(predictions: np.ndarray, scores: np.ndarray, models: Sequence[str]) -> dict[str, dict[str, Any]]:
     """PROCEED: mean predicted score per model on items whose true score is 0, 1 or in between."""

@@ -52,6 +52,7 @@ __all__ = ["EvalSettings", "Harness", "RouterSpec"]
 
 BUNDLED_ALIASES = ("default", "bundled")
 
+
 @dataclass(frozen=True)
 class RouterSpec:
     """A router to evaluate: a saved artifact (``path`` None = bundled) or a named predictor."""

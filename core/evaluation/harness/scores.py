@@ -30,6 +30,7 @@ from ..reports.pairwise import LENGTH, ORACLE, RANDOM, BenchmarkReport
 
 __all__ = ["blended_price_ratio", "check_router_scores", "evaluate_scores"]
 
+
 def check_router_scores(name: str, scores: Any, n: int) -> np.ndarray:
     """A finite 1-D float array of length n, else a clear BadScoresError."""
     arr = np.asarray(scores, dtype=float)

@@ -27,6 +27,7 @@ __all__ = ["LOSO", "RecipeRun", "fold_scores", "overlapping_prompts", "train_fol
 
 LOSO = "leave-one-source-out"
 
+
 @dataclass
 class RecipeRun:
     """One recipe's fold: what it trained on and how long it took (None scores: it could not train)."""
@@ -36,6 +37,7 @@ class RecipeRun:
     dropped: int = 0
     seconds: float = 0.0
     skipped: str = ""
+
 
 def _belongs_to(source: str, drop: frozenset[str] = frozenset()) -> Any:
     """A predicate: does a training record belong to the held-out ``source`` (or overlap it: ``drop``)?"""

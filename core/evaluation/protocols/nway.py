@@ -22,6 +22,7 @@ __all__ = ["DEFAULT_NWAY_ROUTERS", "nway_router", "parse_router_spec"]
 
 DEFAULT_NWAY_ROUTERS = ("knn_quality", "mlp_quality")
 
+
 def parse_router_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """``knn_quality`` or ``knn_quality:k=100,temperature=0.5`` -> (kind, params)."""
     kind, _, rest = str(spec).strip().partition(":")

@@ -15,6 +15,7 @@ from .pairwise import LENGTH, ORACLE, RANDOM, BenchmarkReport
 
 __all__ = ["LosoReport"]
 
+
 @dataclass
 class LosoReport:
     """Per held-out source, the benchmark report of every recipe beside the baselines."""

@@ -15,6 +15,7 @@ __all__ = ["EPS", "REFERENCE_MODEL", "NWayReport", "RouterCurve"]
 REFERENCE_MODEL = "gpt-4-1106-preview"
 EPS = 1e-9
 
+
 @dataclass
 class RouterCurve:
     """One router's sweep over cost weights, scored with the realised quality and cost."""
@@ -44,6 +45,7 @@ class RouterCurve:
                 keep.append(int(i))
                 best = float(self.qualities[i])
         return keep
+
 
 @dataclass
 class NWayReport:

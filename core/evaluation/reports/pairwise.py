@@ -21,6 +21,7 @@ RANDOM = "random (mean)"
 ORACLE = "oracle"
 BASELINES = (LENGTH, RANDOM, ORACLE)
 
+
 def _finite_or_none(x: Any) -> Any:
     if isinstance(x, float) and not math.isfinite(x):
         return None
@@ -46,6 +47,7 @@ def _weight_text(setting: Any, routers: Mapping[str, Mapping[str, Any]]) -> str:
         return f"{float(setting):g}"
     per = [w for info in routers.values() for w in info.get("label_weight_per_fold", [])]
     return f"balanced (~{np.mean(per):.0f} per label)" if per else "balanced"
+
 
 @dataclass
 class BenchmarkReport:
