@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 from .plots import plot_loso, plot_nway, plot_report
 from .reports.loso import LosoReport
@@ -14,6 +15,14 @@ from .reports.pairwise import BenchmarkReport
 __all__ = ["write_loso_report", "write_nway_report", "write_report"]
 
 
+def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    """CSV with a header of the first row's keys."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def write_report(report: BenchmarkReport, out_dir: str | Path, *, plot: bool = True) -> Path:
     """``<stem>.json``, ``<stem>_metrics.csv``, ``<stem>_points.csv`` and ``<stem>.png`` in ``out_dir``."""
     out = Path(out_dir)
@@ -21,10 +30,7 @@ def write_report(report: BenchmarkReport, out_dir: str | Path, *, plot: bool = T
     stem = report.stem
     (out / f"{stem}.json").write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
     for suffix, rows in (("metrics", report.metric_rows()), ("points", report.point_rows())):
-        with (out / f"{stem}_{suffix}.csv").open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+        _write_rows(out / f"{stem}_{suffix}.csv", rows)
     if plot:
         plot_report(report, out / f"{stem}.png")
     return out
@@ -41,10 +47,7 @@ def write_nway_report(report: NWayReport, out_dir: str | Path, *, plot: bool = T
         if not rows:
             continue
         path = out / f"{stem}_{suffix}.csv"
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+        _write_rows(path, rows)
         written.append(path)
     if plot:
         written.append(plot_nway(report, out / f"{stem}.png"))

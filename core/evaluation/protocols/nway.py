@@ -52,6 +52,7 @@ def _number(text: str) -> Any:
 def nway_router(
     spec: Any, items: NWayItems, embedder: Any, recipe_params: Mapping[str, Mapping[str, Any]]
 ) -> tuple[Any, str, str, dict[str, Any], float | None]:
+    """The router a spec names, with its kind, origin, parameters and fit seconds (None: not fitted here)."""
     if not isinstance(spec, (str, Path)):  # a router object: NWayRouter or anything with its predict_texts
         return spec, spec.predictor.kind, "in memory", spec.predictor.get_params(), None
     kind, params = parse_router_spec(str(spec))
