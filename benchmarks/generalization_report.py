@@ -60,8 +60,8 @@ def render(report, command: str, printed: str, seconds: float, litellm: dict[str
     """The page: how the yardstick works, the per-source table, the summary, the recipes."""
     import numpy as np
 
-    from core.evaluation.report import machine_info
-    from core.evaluation.runner import LENGTH, ORACLE, RANDOM
+    from core.evaluation.reports.markdown import machine_info
+    from core.evaluation.reports.pairwise import LENGTH, ORACLE, RANDOM
 
     summ = report.summary()
     ranked = sorted(report.recipes, key=lambda r: (-summ[r]["mean"], -summ[r]["worst"]))
@@ -126,7 +126,7 @@ def render(report, command: str, printed: str, seconds: float, litellm: dict[str
         "probability that GPT-4-1106's answer is the better one (2 - preference); the weak score is its "
         "complement. Routing an item weak earns Claude 2.1's chance of being preferred.",
         "- **arena-bench** scores are the GPT-4 judge's 1-10 grades, as (score - 1) / 9.",
-        "- **LLMRouter** questions carry no task label; `core.evaluation.yardstick.llmrouter_family` splits them "
+        "- **LLMRouter** questions carry no task label; `core.evaluation.benchmarks.yardstick.llmrouter_family` splits them "
         "by a fixed text rule: code (a `def`, \"write a (python) function\", \"python\"), math (LaTeX, an "
         "arithmetic expression, a number with a unit) and other (QA, commonsense, reading, logic puzzles). Train "
         "and test splits are pooled; a question in both is one item.",
@@ -145,7 +145,8 @@ def render(report, command: str, printed: str, seconds: float, litellm: dict[str
 
 
 def main(argv: list[str] | None = None) -> int:
-    from core.evaluation.loso import run_loso, write_loso_report
+    from core.evaluation.files import write_loso_report
+    from core.evaluation.harness.loso import evaluate_loso
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", nargs="+", default=DEFAULT_RECIPES, help="recipe files (default: DEFAULT_RECIPES)")
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     tee = Tee(sys.stdout)  # type: ignore[arg-type]
     started = time.perf_counter()
     with redirect_stdout(tee):
-        report = run_loso(args.recipes, sources=args.sources, max_items=args.max_items)
+        report = evaluate_loso(args.recipes, sources=args.sources, max_items=args.max_items)
         print(report.table())
     write_loso_report(report, args.out)
     litellm = _litellm(Path(args.out) / "litellm.csv")

@@ -22,9 +22,9 @@ if str(ROOT) not in sys.path:
 
 from core import load_router  # noqa: E402
 from core.prompt_sketch import PromptSketch  # noqa: E402
-from core.evaluation.benchmarks import load_benchmark  # noqa: E402
+from core.evaluation.benchmarks.pairwise import load_benchmark  # noqa: E402
+from core.evaluation.benchmarks.yardstick import YARDSTICK, load_source_items  # noqa: E402
 from core.evaluation.metrics import nearest_similarity  # noqa: E402
-from core.evaluation.yardstick import YARDSTICK, load_source_items  # noqa: E402
 
 
 def nearest(router_dir: str | None, prompts: list[str]) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Label-efficiency curves of `winroute adapt` on the yardstick: APGR vs labels, active vs random.
 
 Run: ``python benchmarks/label_efficiency.py`` (``make label-efficiency``). For each held-out source
-(``core.evaluation.yardstick``, with its fixed strong / weak pair), the base router is the default
+(``core.evaluation.benchmarks.yardstick``, with its fixed strong / weak pair), the base router is the default
 recipe trained *without* that source (the leave-one-source-out fold: traffic it never saw, as a
 user's is), and each label budget adapts it on labels chosen from the training folds of a 5-fold
 cross-fit (the harness's in-domain protocol), scored on the held-out fold; see
@@ -84,7 +84,7 @@ def _plot(results: list[Any], refs: dict[str, dict[str, float]], path: Path) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sources", nargs="+", default=SOURCES, help="held-out sources (core.evaluation.yardstick)")
+    parser.add_argument("--sources", nargs="+", default=SOURCES, help="held-out sources (core.evaluation.benchmarks.yardstick)")
     parser.add_argument("--budgets", nargs="+", type=int, default=[50, 100, 300, 1000])
     parser.add_argument("--strategies", nargs="+", default=["active", "random"])
     parser.add_argument("--recipe", default="configs/default.toml",
@@ -118,10 +118,10 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
     from core.adaptation import label_efficiency
     from core.adaptation.selection import router_scores
     from core.embeddings import DiskCachedEmbedder, EmbeddingCache, make_embedder
-    from core.evaluation.loso import train_fold_router
-    from core.evaluation.report import machine_info
-    from core.evaluation.runner import evaluate_scores
-    from core.evaluation.yardstick import load_source_items
+    from core.evaluation.benchmarks.yardstick import load_source_items
+    from core.evaluation.harness.scores import evaluate_scores
+    from core.evaluation.protocols.loso import train_fold_router
+    from core.evaluation.reports.markdown import machine_info
     from core.features import prompt_features
     from core.predictors import Queries
     from core.recipes import load_recipe, recipe_records

@@ -22,9 +22,9 @@ Yardstick mode (run with the project's python)::
     WINROUTE_DATA=../shared/data .venv/bin/python benchmarks/litellm_baseline.py --yardstick OUTDIR \\
         [--litellm-python /tmp/litellm-venv/bin/python] [--max-items N] [--seed 0]
 
-For every yardstick source (``core.evaluation.yardstick``) it dumps the prompts, runs the
+For every yardstick source (``core.evaluation.benchmarks.yardstick``) it dumps the prompts, runs the
 scoring mode in the LiteLLM venv as a subprocess, and scores the result with
-``core.evaluation.runner.evaluate_scores`` (so the length heuristic, random and the oracle come
+``core.evaluation.harness.scores.evaluate_scores`` (so the length heuristic, random and the oracle come
 with it). It prints the per-source table with the macro mean and the worst source, and the
 timing (all prompts, prompts up to 1,000 characters and longer ones), and writes
 ``OUTDIR/litellm.csv`` (source, router, apgr, cpt_50). ``make litellm-baseline`` creates the
@@ -127,9 +127,10 @@ def _timing_line(label: str, us: np.ndarray) -> str:
 
 def run_yardstick(out: Path, litellm_python: str, max_items: int | None, seed: int) -> None:
     """Score every yardstick source with LiteLLM, print the table and timing, write OUTDIR/litellm.csv."""
-    from core.evaluation.loso import LosoReport
-    from core.evaluation.runner import LENGTH, ORACLE, RANDOM, evaluate_scores
-    from core.evaluation.yardstick import YARDSTICK, load_source_items
+    from core.evaluation.benchmarks.yardstick import YARDSTICK, load_source_items
+    from core.evaluation.harness.scores import evaluate_scores
+    from core.evaluation.reports.loso import LosoReport
+    from core.evaluation.reports.pairwise import LENGTH, ORACLE, RANDOM
 
     report = LosoReport([LITELLM], settings={"max_items": max_items, "seed": seed})
     lengths, route_us, version = [], [], ""

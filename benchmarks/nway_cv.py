@@ -6,7 +6,7 @@ The train prompts are split into ``--folds`` random folds (seed ``--seed``); eac
 (``kind`` or ``kind:name=value,...``, as ``winroute evaluate`` takes them) is fitted on the other
 folds and predicts every model's quality on the held-out one. The out-of-fold predictions of all
 train prompts then go through the same cost-weight sweep, metrics and realised train scores and
-costs as the test report (``core.evaluation.nway.evaluate_nway``), and one line per spec prints the
+costs as the test report (``core.evaluation.harness.nway.evaluate_nway``), and one line per spec prints the
 AIQ of its out-of-fold curve and the best quality it reaches at <= half the reference model's cost
 (gpt-4-1106-preview where present, else the best single model on train).
 """
@@ -66,10 +66,9 @@ class OutOfFoldRouter:
 
 def cross_validate(items: Any, spec: str, folds: np.ndarray, expected: np.ndarray, tokens: np.ndarray) -> OutOfFoldRouter:
     """Fit ``spec`` on all folds but one, ``folds.max() + 1`` times; keep every held-out prediction."""
-    from core.evaluation.nway import parse_router_spec
-    from core.predictors import QUALITY_PREDICTORS
+    from core.evaluation.protocols.nway import parse_router_spec
+    from core.predictors import QUALITY_PREDICTORS, OutcomeData
     from core.training import make_predictor
-    from core.predictors import OutcomeData
 
     kind, params = parse_router_spec(spec)
     data = items.train
@@ -98,7 +97,8 @@ def main() -> None:
 
     from core.costs import cost_matrix, estimate_tokens
     from core.embeddings import DiskCachedEmbedder, make_embedder
-    from core.evaluation.nway import NWayItems, evaluate_nway, load_nway_items
+    from core.evaluation.benchmarks.nway import NWayItems, load_nway_items
+    from core.evaluation.harness.nway import evaluate_nway
 
     embedder = DiskCachedEmbedder(make_embedder())
     for bench in args.benchmark:

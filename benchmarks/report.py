@@ -42,7 +42,7 @@ def _weight(text: str) -> float | str:
 
 def run_ablation(harness, args, reports) -> dict:  # noqa: ANN001
     """In-domain APGR of one router at other label weights, same folds and seed: {(bench, weight): apgr}."""
-    from core.evaluation.protocols import IN_DOMAIN
+    from core.evaluation.protocols.pairwise import IN_DOMAIN
 
     weights = [_weight(w) for w in args.ablation_weights]
     main_reports = [r for r in reports if r.protocol == IN_DOMAIN and args.ablation_router in r.rows]
@@ -98,9 +98,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
-    from core.evaluation.protocols import IN_DOMAIN, OUT_OF_DOMAIN
-    from core.evaluation.report import machine_info, render_markdown
-    from core.evaluation.runner import EvalSettings, Harness, write_report
+    from core.evaluation.files import write_report
+    from core.evaluation.harness.pairwise import EvalSettings, Harness
+    from core.evaluation.protocols.pairwise import IN_DOMAIN, OUT_OF_DOMAIN
+    from core.evaluation.reports.markdown import machine_info, render_markdown
 
     protocols = {"out-of-domain": (OUT_OF_DOMAIN,), "in-domain": (IN_DOMAIN,), "both": (OUT_OF_DOMAIN, IN_DOMAIN)}
     settings = EvalSettings(

@@ -61,8 +61,9 @@ def best_mixture(acc: np.ndarray, cost: np.ndarray, share: np.ndarray, *, budget
 
 
 def routerbench_bound(data_dir: str | None) -> None:
-    from core.evaluation.nway import load_nway_items, oracle_choice
     from core.data import load_nway_source
+    from core.evaluation.benchmarks.nway import load_nway_items
+    from core.evaluation.harness.nway import oracle_choice
 
     task_of = {}
     for o in load_nway_source("routerbench_zs", "test", data_dir)[0]:
@@ -94,7 +95,7 @@ def routerbench_bound(data_dir: str | None) -> None:
 
 def mmlu_bound(data_dir: str | None, seeds: int = 3, k: int = 5) -> None:
     from core.data.importers import load_routellm_eval, resolve_data_dir
-    from core.evaluation.benchmarks import load_routellm_benchmark
+    from core.evaluation.benchmarks.pairwise import load_routellm_benchmark
     from core.evaluation.metrics import apgr, call_performance_curve
     from core.features import prompt_features
 

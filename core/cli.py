@@ -12,10 +12,10 @@ from typing import Any
 from .cli_adaptation import add_commands
 from .data.training import DIFFICULTY_PAIR
 from .errors import WinrouteError
-from .evaluation.loso import run_loso, write_loso_report
-from .evaluation.nway import is_nway_benchmark, run_nway
-from .evaluation.protocols import IN_DOMAIN, OUT_OF_DOMAIN, default_config_path, parse_in_domain_weight
-from .evaluation.runner import EvalSettings, Harness, write_report
+from .evaluation.benchmarks.nway import is_nway_benchmark
+from .evaluation.commands import run_loso, run_nway, run_pairwise
+from .evaluation.harness.pairwise import EvalSettings
+from .evaluation.protocols.pairwise import IN_DOMAIN, OUT_OF_DOMAIN, parse_in_domain_weight
 from .labeling import (
     ChatEndpoint,
     EndpointError,
@@ -114,20 +114,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _evaluate_loso(args: argparse.Namespace) -> int:
     """The generalization yardstick: every recipe trained without each source, scored on it."""
-    recipes = args.recipes or [str(default_config_path())]
-    report = run_loso(
-        recipes,
+    run_loso(
+        args.recipes,
         sources=args.sources,
         data_dir=args.data_dir,
         cache_dir=args.cache_dir,
         seeds=args.seeds,
         max_items=args.max_items,
         seed=args.seed,
+        out=args.out,
+        plot=not args.no_plot,
     )
-    print(report.table())
-    if args.out:
-        for path in write_loso_report(report, args.out, plot=not args.no_plot):
-            print(f"wrote {path}")
     return 0
 
 
@@ -163,7 +160,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         seeds=args.seeds,
         similarity=args.similarity,
     )
-    harness = Harness(
+    run_pairwise(
+        args.benchmark,
+        routers,
+        settings=settings,
         data_dir=args.data_dir,
         train_data_dir=args.train_data_dir,
         config=args.config,
@@ -171,15 +171,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         strong=args.strong,
         weak=args.weak,
         judge=args.judge,
-        settings=settings,
+        out=args.out,
+        plot=not args.no_plot,
     )
-    for report in harness.iter_run(args.benchmark, routers or ["default"]):
-        print(report.table())
-        print()
-        if args.out:
-            write_report(report, args.out, plot=not args.no_plot)
-    if args.out:
-        print(f"wrote JSON, CSV{'' if args.no_plot else ' and PNG'} files to {args.out}")
     return 0
 
 

@@ -4,7 +4,7 @@ The base router's predictor is kept and wrapped in an :class:`~core.predictors.A
 whose in-domain corrections (ridge + kernel kNN) are fitted on the labels; the result is a normal
 Router artifact, calibrated on the user's prompts. Optionally (``refit=True``) the base predictor
 is first re-fitted on its recipe's public training data plus the labels, weighted as the
-evaluation harness's in-domain protocol weights them (``core.evaluation.protocols``); measured in
+evaluation harness's in-domain protocol weights them (``core.evaluation.protocols.pairwise``); measured in
 docs/adaptation.md, that costs a full training run and did not help consistently.
 """
 
@@ -19,7 +19,12 @@ import numpy as np
 
 from ..data.records import Comparison
 from ..embeddings.cache import DiskCachedEmbedder, EmbeddingCache
-from ..evaluation.protocols import IN_DOMAIN_SOURCE, load_training_set, resolve_in_domain_weight, train_predictor_router
+from ..evaluation.protocols.pairwise import (
+    IN_DOMAIN_SOURCE,
+    load_training_set,
+    resolve_in_domain_weight,
+    train_predictor_router,
+)
 from ..policies import threshold_for_share
 from ..predictors import AdaptedPredictor, Predictor
 from ..prompt_sketch import MissingSketchError, PromptSketch, build_sketch

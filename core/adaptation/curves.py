@@ -1,6 +1,6 @@
 """Label-efficiency curves: APGR of the adapted router vs the number of labels, active vs random.
 
-Cross-fitted as the evaluation harness's in-domain protocol (``core.evaluation.protocols``):
+Cross-fitted as the evaluation harness's in-domain protocol (``core.evaluation.protocols.pairwise``):
 the benchmark's items are split into k seeded folds (identical prompts share a fold); for fold f,
 labels are *selected only from the other folds* (the pool), the adapted predictor is fitted on
 them, and fold f is scored. APGR is computed on the pooled scores, exactly as for any router.
@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluation.benchmarks import BenchmarkItems
+from ..evaluation.benchmarks.pairwise import BenchmarkItems
 from ..evaluation.metrics import call_performance_curve, curve_metrics
-from ..evaluation.protocols import CrossFitPlan, in_domain_comparisons, make_cross_fit_plan
+from ..evaluation.protocols.pairwise import CrossFitPlan, in_domain_comparisons, make_cross_fit_plan
 from ..predictors import AdaptedPredictor, Predictor, Queries
 from ..training import pairwise_data
 from .selection import log_length, select_indices, threshold_quantile

@@ -1,107 +1,56 @@
-"""Evaluation harness: RouteLLM / RouterBench metrics, benchmarks, protocols, reports and plots.
+"""Evaluation: RouteLLM / RouterBench metrics for two-model and N-way routers, by stage.
 
+* :mod:`.benchmarks`: loading items (two-model benchmarks, N-way benchmarks, the yardstick's sources).
+* :mod:`.protocols`: how routers are fitted (out-of-domain, in-domain cross-fitting, N-way, leave-one-source-out).
+* :mod:`.harness`: running routers over the items into curves, points and metrics.
+* :mod:`.reports`: report dataclasses, tables, JSON / CSV rows, the Markdown benchmark report.
+* :mod:`.plots`: every matplotlib figure. :mod:`.files`: a report's JSON, CSV and PNG files.
+* :mod:`.commands`: what ``winroute evaluate`` runs (evaluate, print, write).
 * :mod:`.metrics`: APGR, CPT, oracle, random baseline, cost-saving ratio, AIQ, similarity.
-* :mod:`.benchmarks`: GSM8K / MMLU (RouteLLM files), MT-Bench (FastChat layout), user data.
-* :mod:`.protocols`: out-of-domain training and in-domain k-fold cross-fitting.
-* :mod:`.runner`: :class:`Harness`, reports, JSON / CSV / PNG output.
-* :mod:`.report`: the Markdown benchmark report (``make bench-report``).
 """
 
-from .benchmarks import (
-    BENCHMARK_NAMES,
-    BenchmarkItems,
-    benchmark_items,
-    load_benchmark,
-    load_mt_bench,
-    load_outcomes_file,
-    load_routellm_benchmark,
-)
+from .benchmarks.nway import NWayItems, load_nway_items
+from .benchmarks.pairwise import BenchmarkItems, load_benchmark, load_outcomes_file
+from .commands import evaluate_routellm_benchmark, run_loso, run_nway, run_pairwise
 from .errors import BadScoresError, EmptyBenchmarkError, EvaluationError, UnknownBenchmarkError
-from .metrics import (
-    CPT_TARGETS,
-    Curve,
-    CurvePoint,
-    RandomBaseline,
-    aiq,
-    apgr,
-    auc,
-    benchmark_similarity,
-    call_performance_curve,
-    cost_saving_ratio,
-    cpt,
-    curve_aiq,
-    curve_metrics,
-    length_heuristic_scores,
-    nearest_similarity,
-    non_decreasing_convex_hull,
-    optimal_apgr,
-    optimal_curve,
-    pgr,
-    random_baseline,
-)
-from .plots import plot_curves
-from .protocols import (
-    IN_DOMAIN,
-    OUT_OF_DOMAIN,
-    PROTOCOLS,
-    CrossFitPlan,
-    in_domain_comparisons,
-    make_cross_fit_plan,
-)
-from .runner import (
-    BenchmarkReport,
-    EvalSettings,
-    Harness,
-    RouterSpec,
-    evaluate_routellm_benchmark,
-    evaluate_scores,
-    write_report,
-)
+from .files import write_loso_report, write_nway_report, write_report
+from .harness.loso import evaluate_loso
+from .harness.nway import evaluate_nway
+from .harness.pairwise import EvalSettings, Harness
+from .harness.scores import evaluate_scores
+from .metrics import Curve, aiq, apgr, call_performance_curve, cpt
+from .reports.loso import LosoReport
+from .reports.nway import NWayReport
+from .reports.pairwise import BenchmarkReport
 
 __all__ = [
-    "BENCHMARK_NAMES",
-    "CPT_TARGETS",
-    "IN_DOMAIN",
-    "OUT_OF_DOMAIN",
-    "PROTOCOLS",
     "BadScoresError",
     "BenchmarkItems",
     "BenchmarkReport",
-    "CrossFitPlan",
     "Curve",
-    "CurvePoint",
     "EmptyBenchmarkError",
     "EvalSettings",
     "EvaluationError",
     "Harness",
-    "RandomBaseline",
-    "RouterSpec",
+    "LosoReport",
+    "NWayItems",
+    "NWayReport",
     "UnknownBenchmarkError",
     "aiq",
     "apgr",
-    "auc",
-    "benchmark_items",
-    "benchmark_similarity",
     "call_performance_curve",
-    "cost_saving_ratio",
     "cpt",
-    "curve_aiq",
-    "curve_metrics",
+    "evaluate_loso",
+    "evaluate_nway",
     "evaluate_routellm_benchmark",
     "evaluate_scores",
-    "in_domain_comparisons",
-    "length_heuristic_scores",
     "load_benchmark",
-    "load_mt_bench",
+    "load_nway_items",
     "load_outcomes_file",
-    "load_routellm_benchmark",
-    "make_cross_fit_plan",
-    "nearest_similarity",
-    "non_decreasing_convex_hull",
-    "optimal_apgr",
-    "optimal_curve",
-    "pgr",
-    "plot_curves",
-    "random_baseline",
+    "run_loso",
+    "run_nway",
+    "run_pairwise",
+    "write_loso_report",
+    "write_nway_report",
     "write_report",
 ]

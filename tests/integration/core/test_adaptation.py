@@ -34,7 +34,7 @@ from core.adaptation.inspection import CLOSE_COSINE, STATIC_CLOSE_COSINE, close_
 from core.cli import main
 from core.data.records import Comparison
 from core.errors import ArtifactError, UnknownModelError
-from core.evaluation.benchmarks import load_routellm_benchmark
+from core.evaluation.benchmarks.pairwise import load_routellm_benchmark
 from core.predictors import AdaptedPredictor, Queries
 
 STRONG, WEAK = "gpt-4-1106-preview", "mistralai/Mixtral-8x7B-Instruct-v0.1"

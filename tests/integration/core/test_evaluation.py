@@ -16,17 +16,14 @@ from core.evaluation import (
     EmptyBenchmarkError,
     EvaluationError,
     UnknownBenchmarkError,
-    benchmark_similarity,
-    curve_aiq,
     evaluate_scores,
-    in_domain_comparisons,
     load_benchmark,
-    load_mt_bench,
     load_outcomes_file,
-    make_cross_fit_plan,
-    nearest_similarity,
     write_report,
 )
+from core.evaluation.benchmarks.pairwise import load_mt_bench
+from core.evaluation.metrics import benchmark_similarity, curve_aiq, nearest_similarity
+from core.evaluation.protocols.pairwise import in_domain_comparisons, make_cross_fit_plan
 
 STRONG, WEAK = "gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1"
 
@@ -321,7 +318,7 @@ def test_in_domain_comparisons() -> None:
 
 def test_balanced_in_domain_weight_by_hand() -> None:
     from core.data import Comparison
-    from core.evaluation.protocols import TrainingSet, resolve_in_domain_weight
+    from core.evaluation.protocols.pairwise import TrainingSet, resolve_in_domain_weight
     from core.recipes import PairwiseRecipe
 
     config = PairwiseRecipe(name="t", strong=STRONG, weak=WEAK, sources={"llmrouter": 1.0, "zeroeval": 0.5})

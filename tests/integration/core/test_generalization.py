@@ -17,9 +17,12 @@ import pytest
 
 from core.cli import main
 from core.data import DIFFICULTY_PAIR, Outcome, difficulty_comparisons, load_zeroeval
-from core.evaluation.loso import LOSO, LosoReport, run_loso
-from core.evaluation.runner import LENGTH, ORACLE, RANDOM, evaluate_scores
-from core.evaluation.yardstick import YARDSTICK, llmrouter_family, load_source_items, record_group
+from core.evaluation.benchmarks.yardstick import YARDSTICK, llmrouter_family, load_source_items, record_group
+from core.evaluation.harness.loso import evaluate_loso
+from core.evaluation.harness.scores import evaluate_scores
+from core.evaluation.protocols.loso import LOSO
+from core.evaluation.reports.loso import LosoReport
+from core.evaluation.reports.pairwise import LENGTH, ORACLE, RANDOM
 from core.predictors import Predictor, RidgePredictor
 from core.recipes import load_recipe, recipe_battles, run_recipe
 
@@ -232,7 +235,7 @@ def test_difficulty_recipe_trains_a_router_that_routes(env: Path, recipe: Path, 
 
 
 def test_loso_folds_exclude_the_held_out_source_and_decontaminate(env: Path, recipe: Path) -> None:
-    report = run_loso([recipe], sources=["arena_bench_v1", "zeroeval_crux"], data_dir=env, seeds=10, verbose=False)
+    report = evaluate_loso([recipe], sources=["arena_bench_v1", "zeroeval_crux"], data_dir=env, seeds=10, verbose=False)
     assert [s.name for s, _, _ in report.folds] == ["arena_bench_v1", "zeroeval_crux"]
     (_, arena, arena_runs), (_, crux, crux_runs) = report.folds
     # holding out arena: only ZeroEval's 21 prompts train, minus the shared one found by decontamination

@@ -22,7 +22,7 @@ import pytest
 
 from core.cli import main
 from core.data import DataFormatError, canonical_model
-from core.evaluation.benchmarks import load_outcomes_file
+from core.evaluation.benchmarks.pairwise import load_outcomes_file
 from core.labeling import (
     ChatEndpoint,
     CostMeter,

@@ -9,16 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.evaluation.benchmarks.nway import is_nway_benchmark, load_nway_items, remove_test_leakage
+from core.evaluation.harness.nway import cost_weight_sweep, evaluate_nway, line_margin, oracle_choice
 from core.evaluation.metrics import aiq
-from core.evaluation.nway import (
-    cost_weight_sweep,
-    evaluate_nway,
-    is_nway_benchmark,
-    line_margin,
-    load_nway_items,
-    oracle_choice,
-    remove_test_leakage,
-)
 
 N_TRAIN, N_TEST = 150, 60
 

@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from core.evaluation import (
+from core.evaluation.metrics import (
     CPT_TARGETS,
     Curve,
     CurvePoint,
@@ -25,9 +25,9 @@ from core.evaluation import (
     optimal_apgr,
     optimal_curve,
     pgr,
-    plot_curves,
     random_baseline,
 )
+from core.evaluation.plots import plot_curves
 
 # --------------------------------------------------------------------------- #
 # A 4-item example, 4 threshold bins.

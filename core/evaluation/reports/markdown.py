@@ -1,6 +1,6 @@
 """The Markdown benchmark report (``docs/benchmarks.md``), written from the reports a run produced.
 
-Every number in the page comes from the :class:`~.runner.BenchmarkReport` objects passed in
+Every number in the page comes from the :class:`~.pairwise.BenchmarkReport` objects passed in
 (the same ones the command printed); the only numbers typed in here are RouteLLM's published
 reference figures and the issue's aims, both labelled as such.
 """
@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .protocols import IN_DOMAIN, OUT_OF_DOMAIN
-from .runner import BASELINES, ORACLE, RANDOM, BenchmarkReport
+from ..protocols.pairwise import IN_DOMAIN, OUT_OF_DOMAIN
+from .pairwise import BASELINES, ORACLE, RANDOM, BenchmarkReport
 
 __all__ = ["AIMS", "ROUTELLM_REFERENCE", "machine_info", "render_markdown"]
 

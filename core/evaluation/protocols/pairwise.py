@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from ..data import normalize_prompt
-from ..data.records import Comparison
-from ..recipes import PairwiseRecipe, recipe_battles, target_aliases
-from ..training import train_router
-from .benchmarks import BenchmarkItems
-from .errors import EvaluationError
+from ...data import normalize_prompt
+from ...data.records import Comparison
+from ...recipes import PairwiseRecipe, recipe_battles, target_aliases
+from ...training import train_router
+from ..benchmarks.pairwise import BenchmarkItems
+from ..errors import EvaluationError
 
 __all__ = [
     "BALANCED",
@@ -59,7 +59,7 @@ def default_config_path() -> Path:
     here = Path("configs/default.toml")
     if here.is_file():
         return here
-    return Path(__file__).resolve().parents[2] / "configs" / "default.toml"
+    return Path(__file__).resolve().parents[3] / "configs" / "default.toml"
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """The generalization yardstick's held-out sources: what each is, its fixed model pair, its items.
 
 Every labelled source of the shared data is one held-out source of the leave-one-source-out
-protocol (:mod:`core.evaluation.loso`). The strong / weak pair of each is fixed here, before
-any recipe is compared, by one rule: GPT-4-class against Mixtral-class where the source has
+protocol (:mod:`core.evaluation.protocols.loso`, :mod:`core.evaluation.harness.loso`). The
+strong / weak pair of each is fixed here, before any recipe is compared, by one rule: GPT-4-class against Mixtral-class where the source has
 both; otherwise the source's best model against the Mixtral-class model (by Chatbot Arena
 rating) that the source has, which leaves a clear gap. Each entry says why.
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data.importers import (
+from ...data.importers import (
     load_alpaca_eval,
     load_fastchat,
     load_llmrouter,
@@ -25,9 +25,9 @@ from ..data.importers import (
     load_zeroeval,
     resolve_data_dir,
 )
-from ..data.models import canonical_model
-from .benchmarks import BenchmarkItems, benchmark_items, load_routellm_benchmark
-from .errors import UnknownBenchmarkError
+from ...data.models import canonical_model
+from ..errors import UnknownBenchmarkError
+from .pairwise import BenchmarkItems, benchmark_items, load_routellm_benchmark
 
 __all__ = [
     "YARDSTICK",

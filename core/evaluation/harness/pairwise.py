@@ -1,4 +1,4 @@
-"""The evaluation harness: routers x benchmarks x protocols -> metrics, tables, JSON/CSV, plots.
+"""The two-model harness: routers x benchmarks x protocols -> one :class:`BenchmarkReport` each.
 
 ``Harness.run(benchmarks, routers)`` is what ``winroute evaluate`` calls. Routers are saved
 artifacts (``default`` = the bundled router, or a directory) or named predictors
@@ -9,49 +9,26 @@ seeds), the prompt-length heuristic (longer -> strong) and the oracle.
 
 from __future__ import annotations
 
-import csv
 import json
-import math
-import re
-import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..data.importers import resolve_data_dir
-from ..data.models import canonical_model, load_price_catalog
-from ..embeddings import make_embedder
-from ..embeddings.cache import DiskCachedEmbedder, EmbeddingCache
-from ..loading import load_router
-from ..predictors import PREDICTORS
-from ..recipes import load_recipe
-from .benchmarks import (
-    ROUTELLM_BENCHMARKS,
-    BenchmarkItems,
-    benchmark_items,
-    describe,
-    load_benchmark,
-    load_routellm_benchmark,
-)
-from .errors import BadScoresError, EvaluationError
-from .metrics import (
-    Curve,
-    RandomBaseline,
-    call_performance_curve,
-    cost_saving_ratio,
-    curve_aiq,
-    curve_metrics,
-    length_heuristic_scores,
-    nearest_similarity,
-    optimal_curve,
-    random_baseline,
-)
-from .plots import plot_curves
-from .protocols import (
+from ...data.models import canonical_model
+from ...embeddings import make_embedder
+from ...embeddings.cache import DiskCachedEmbedder, EmbeddingCache
+from ...loading import load_router
+from ...predictors import PREDICTORS
+from ...recipes import load_recipe
+from ..benchmarks.pairwise import BenchmarkItems, load_benchmark
+from ..errors import BadScoresError, EvaluationError
+from ..metrics import nearest_similarity
+from ..progress import log as _log
+from ..protocols.pairwise import (
     BALANCED,
     IN_DOMAIN,
     OUT_OF_DOMAIN,
@@ -68,357 +45,12 @@ from .protocols import (
     resolve_in_domain_weight,
     train_predictor_router,
 )
+from ..reports.pairwise import BenchmarkReport
+from .scores import blended_price_ratio, check_router_scores, evaluate_scores
 
-__all__ = [
-    "ROUTELLM_BENCHMARKS",
-    "BenchmarkReport",
-    "EvalSettings",
-    "Harness",
-    "RouterSpec",
-    "benchmark_items",
-    "blended_price_ratio",
-    "evaluate_routellm_benchmark",
-    "evaluate_scores",
-    "load_routellm_benchmark",
-    "write_report",
-]
+__all__ = ["EvalSettings", "Harness", "RouterSpec"]
 
-LENGTH = "length heuristic"
-RANDOM = "random (mean)"
-ORACLE = "oracle"
-BASELINES = (LENGTH, RANDOM, ORACLE)
 BUNDLED_ALIASES = ("default", "bundled")
-
-
-def _log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def _finite_or_none(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
-def _json_safe(obj: Any) -> Any:
-    """Replace NaN / inf by None (JSON has neither), numpy scalars by Python numbers."""
-    if isinstance(obj, Mapping):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_json_safe(v) for v in obj.tolist()]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    return _finite_or_none(obj)
-
-
-def _weight_text(setting: Any, routers: Mapping[str, Mapping[str, Any]]) -> str:
-    """``30`` or ``balanced (~332 per label)`` for the table header."""
-    if setting != BALANCED:
-        return f"{float(setting):g}"
-    per = [w for info in routers.values() for w in info.get("label_weight_per_fold", [])]
-    return f"balanced (~{np.mean(per):.0f} per label)" if per else "balanced"
-
-
-# --------------------------------------------------------------------------------------- report
-
-
-@dataclass
-class BenchmarkReport:
-    """Metrics of the routers and baselines on one benchmark under one protocol."""
-
-    benchmark: str
-    strong: str
-    weak: str
-    n_items: int
-    dropped_contaminated: int
-    strong_mean: float
-    weak_mean: float
-    rows: dict[str, dict[str, float]]
-    curves: dict[str, Curve] = field(repr=False)
-    random_interval: tuple[float, float] = (float("nan"), float("nan"))
-    cost_saved: dict[str, float] = field(default_factory=dict)
-    protocol: str = OUT_OF_DOMAIN
-    random: RandomBaseline | None = field(default=None, repr=False)
-    similarity: float | None = None
-    routers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    benchmark_info: dict[str, Any] = field(default_factory=dict)
-    settings: dict[str, Any] = field(default_factory=dict)
-    cost_basis: str = "strong-call share (no prices)"
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def router_names(self) -> list[str]:
-        """Evaluated routers, without the baselines."""
-        return [n for n in self.rows if n not in BASELINES]
-
-    @property
-    def stem(self) -> str:
-        """File name stem: ``<benchmark>`` (out-of-domain) or ``<benchmark>-in-domain``."""
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", self.benchmark).strip("_") or "benchmark"
-        return safe if self.protocol == OUT_OF_DOMAIN else f"{safe}-{self.protocol}"
-
-    def table(self) -> str:
-        """A plain-text table: the routers, then length heuristic, random and oracle."""
-        info = self.benchmark_info
-        total = info.get("n_total", self.n_items + self.dropped_contaminated)
-        drops = f"{self.dropped_contaminated} contaminated dropped"
-        if info.get("dropped_unscored"):
-            drops += f", {info['dropped_unscored']} without both scores dropped"
-        if info.get("max_items"):
-            drops += f", seeded subsample of {self.n_items} (--max-items)"
-        head = [
-            f"{self.benchmark} [{self.protocol}]: {self.n_items} of {total} items ({drops})",
-            f"  strong {self.strong} = {self.strong_mean:.3f}, weak {self.weak} = {self.weak_mean:.3f}"
-            + ("" if self.similarity is None else f"; benchmark-dataset similarity {self.similarity:.3f}"),
-        ]
-        if self.protocol == IN_DOMAIN and self.settings.get("cross_fit"):
-            cf = self.settings["cross_fit"]
-            head.append(
-                f"  in-domain: {cf['k']}-fold cross-fit, seed {cf['seed']}, at most {cf['max_labels']} labels "
-                f"per fold (used {min(cf['labels_per_fold'])}-{max(cf['labels_per_fold'])}), "
-                f"label weight {_weight_text(self.settings.get('in_domain_weight', 1.0), self.routers)}"
-            )
-        cols = ["apgr", "cpt_20", "cpt_50", "cpt_80", "saving_50", "saving_80", "aiq"]
-        labels = ["APGR", "CPT(20%)", "CPT(50%)", "CPT(80%)", "save@50", "save@80", "AIQ"]
-        width = max([len(n) for n in self.rows] + [24]) + 2
-        lines = [*head, f"{'router':<{width}}" + "".join(f"{c:>10}" for c in labels)]
-        for name, row in self.rows.items():
-            cells = []
-            for c in cols:
-                v = row.get(c)
-                if v is None or (isinstance(v, float) and math.isnan(v)):
-                    cells.append(f"{'-':>10}")
-                elif c.startswith("cpt"):
-                    cells.append(f"{v:>9.1f}%")
-                elif c.startswith("saving"):
-                    cells.append(f"{'inf':>10}" if math.isinf(v) else f"{v:>9.2f}x")
-                else:
-                    cells.append(f"{v:>10.3f}")
-            lines.append(f"{name:<{width}}" + "".join(cells))
-        lo, hi = self.random_interval
-        seeds = self.settings.get("seeds", 100)
-        lines.append(f"random: 95% of {seeds} seeds within APGR [{lo:.3f}, {hi:.3f}]; AIQ cost axis: {self.cost_basis}")
-        if self.cost_saved:
-            per_router = [
-                f"{n} {self.cost_saved.get(f'{n} at CPT(50%)', float('nan')):.1%}/"
-                f"{self.cost_saved.get(f'{n} at CPT(80%)', float('nan')):.1%}"
-                for n in self.router_names
-            ]
-            lines.append("cost saved vs. always-strong at CPT(50%)/CPT(80%), catalog prices: " + ", ".join(per_router))
-        lines.extend(f"note: {n}" for n in self.notes)
-        return "\n".join(lines)
-
-    def to_json(self) -> dict[str, Any]:
-        """Everything: benchmark facts, settings, every metric and every curve point."""
-        return _json_safe(
-            {
-                "benchmark": self.benchmark,
-                "protocol": self.protocol,
-                "strong": self.strong,
-                "weak": self.weak,
-                "n_items": self.n_items,
-                "dropped_contaminated": self.dropped_contaminated,
-                "strong_mean": self.strong_mean,
-                "weak_mean": self.weak_mean,
-                "similarity": self.similarity,
-                "cost_basis": self.cost_basis,
-                "benchmark_info": self.benchmark_info,
-                "settings": self.settings,
-                "routers": self.routers,
-                "rows": self.rows,
-                "random_interval": list(self.random_interval),
-                "cost_saved": self.cost_saved,
-                "notes": self.notes,
-                "curves": {
-                    name: {
-                        "thresholds": c.thresholds.tolist(),
-                        "strong_share": c.strong_shares.tolist(),
-                        "performance": c.performances.tolist(),
-                    }
-                    for name, c in self.curves.items()
-                },
-            }
-        )
-
-    def metric_rows(self) -> list[dict[str, Any]]:
-        """One CSV row per router / baseline."""
-        keys = ["apgr", "apgr_lo", "apgr_hi", "auc", "cpt_20", "cpt_50", "cpt_80", "saving_50", "saving_80", "aiq"]
-        out = []
-        for name, row in self.rows.items():
-            rec = {"benchmark": self.benchmark, "protocol": self.protocol, "router": name}
-            rec.update({k: _finite_or_none(row.get(k)) for k in keys})
-            out.append(rec)
-        return out
-
-    def point_rows(self) -> list[dict[str, Any]]:
-        """One CSV row per curve point."""
-        out = []
-        for name, c in self.curves.items():
-            for p in c:
-                out.append(
-                    {
-                        "benchmark": self.benchmark,
-                        "protocol": self.protocol,
-                        "router": name,
-                        "threshold": _finite_or_none(p.threshold),
-                        "strong_pct": p.strong_pct,
-                        "performance": p.performance,
-                    }
-                )
-        return out
-
-
-def _check_router_scores(name: str, scores: Any, n: int) -> np.ndarray:
-    """A finite 1-D float array of length n, else a clear BadScoresError."""
-    arr = np.asarray(scores, dtype=float)
-    if arr.shape != (n,):
-        raise BadScoresError(f"router {name!r} returned {arr.shape} scores for {n} benchmark items")
-    nan = int(np.isnan(arr).sum())
-    if nan:
-        raise BadScoresError(f"router {name!r} returned NaN scores for {nan} of {n} items")
-    inf = int(np.isinf(arr).sum())
-    if inf:
-        raise BadScoresError(f"router {name!r} returned infinite scores for {inf} of {n} items")
-    return arr
-
-
-def _router_row(
-    curve: Curve, s_mean: float, w_mean: float, rand: RandomBaseline, costs: tuple[float, float]
-) -> dict[str, float]:
-    row = curve_metrics(curve, s_mean, w_mean)
-    for t in (50, 80):
-        try:
-            row[f"saving_{t}"] = cost_saving_ratio(row[f"cpt_{t}"], rand.cpt_mean[t / 100])
-        except ValueError:
-            row[f"saving_{t}"] = float("nan")
-    row["aiq"] = curve_aiq(curve, *costs)
-    return row
-
-
-def evaluate_scores(
-    items: BenchmarkItems,
-    scores: Mapping[str, np.ndarray],
-    *,
-    strong: str | None = None,
-    weak: str | None = None,
-    price_ratio: float | None = None,
-    seeds: int = 100,
-    num_thresholds: int = 10,
-    protocol: str = OUT_OF_DOMAIN,
-) -> BenchmarkReport:
-    """Metrics for each named score vector plus the random, prompt-length and oracle baselines.
-
-    Per router: APGR, AUC, CPT(20/50/80%), the cost-saving ratio at CPT(50%) and CPT(80%)
-    (random's CPT over the router's, RouteLLM Table 6) and AIQ. The AIQ cost axis is the
-    mean per-call cost from the data when it has costs, else the catalog price ratio
-    (``price_ratio`` = weak / strong cost per call), else the strong-call share.
-    """
-    strong = strong or items.strong
-    weak = weak or items.weak
-    s_mean, w_mean = items.strong_mean, items.weak_mean
-    n = len(items)
-    checked = {name: _check_router_scores(name, sc, n) for name, sc in scores.items()}
-    if items.strong_cost is not None and items.weak_cost is not None and items.strong_cost > items.weak_cost:
-        costs, basis = (items.strong_cost, items.weak_cost), "mean USD per call from the data"
-    elif price_ratio is not None and 0 <= price_ratio < 1:
-        costs, basis = (1.0, price_ratio), f"cost relative to the strong model (catalog price ratio {price_ratio:.3f})"
-    else:
-        costs, basis = (1.0, 0.0), "strong-call share (no prices)"
-    rand = random_baseline(items.strong_perf, items.weak_perf, seeds=seeds, num_thresholds=num_thresholds)
-    curves: dict[str, Curve] = {}
-    rows: dict[str, dict[str, float]] = {}
-    all_scores = {**checked, LENGTH: length_heuristic_scores(items.prompts)}
-    for name, sc in all_scores.items():
-        curves[name] = call_performance_curve(sc, items.strong_perf, items.weak_perf, num_thresholds, name=name)
-        rows[name] = _router_row(curves[name], s_mean, w_mean, rand, costs)
-    curves[RANDOM] = rand.curve
-    rows[RANDOM] = {
-        "apgr": rand.apgr,
-        "apgr_lo": rand.interval[0],
-        "apgr_hi": rand.interval[1],
-        **{f"cpt_{round(100 * t)}": v for t, v in rand.cpt_mean.items()},
-        "saving_50": 1.0,
-        "saving_80": 1.0,
-        "aiq": curve_aiq(rand.curve, *costs),
-    }
-    curves[ORACLE] = optimal_curve(items.strong_perf, items.weak_perf, num_thresholds)
-    rows[ORACLE] = _router_row(curves[ORACLE], s_mean, w_mean, rand, costs)
-    cost_saved: dict[str, float] = {}
-    if price_ratio is not None:
-        for name in checked:
-            for t in (50, 80):
-                share = rows[name][f"cpt_{t}"] / 100.0
-                cost_saved[f"{name} at CPT({t}%)"] = 1.0 - (share + (1.0 - share) * price_ratio)
-    return BenchmarkReport(
-        items.name,
-        strong,
-        weak,
-        n,
-        items.dropped_contaminated,
-        s_mean,
-        w_mean,
-        rows,
-        curves,
-        rand.interval,
-        cost_saved,
-        protocol=protocol,
-        random=rand,
-        benchmark_info=describe(items),
-        settings={"seeds": seeds, "num_thresholds": num_thresholds},
-        cost_basis=basis,
-    )
-
-
-def blended_price_ratio(strong: str, weak: str, data_dir: str | Path | None = None) -> float | None:
-    """Weak/strong cost per call from the price catalog (mean of input and output $/1M), if both are priced."""
-    try:
-        catalog = load_price_catalog(resolve_data_dir(data_dir) / "prices" / "leaderboard_with_pricing.csv")
-    except (OSError, ValueError):
-        return None
-    prices = []
-    for model in (strong, weak):
-        info = catalog.get(canonical_model(model))
-        if info is None or info.input_price is None or info.output_price is None:
-            return None
-        prices.append((info.input_price + info.output_price) / 2)
-    return prices[1] / prices[0] if prices[0] > 0 else None
-
-
-def write_report(report: BenchmarkReport, out_dir: str | Path, *, plot: bool = True) -> Path:
-    """``<stem>.json``, ``<stem>_metrics.csv``, ``<stem>_points.csv`` and ``<stem>.png`` in ``out_dir``."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = report.stem
-    (out / f"{stem}.json").write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
-    for suffix, rows in (("metrics", report.metric_rows()), ("points", report.point_rows())):
-        with (out / f"{stem}_{suffix}.csv").open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-    if plot:
-        plot_report(report, out / f"{stem}.png")
-    return out
-
-
-def plot_report(report: BenchmarkReport, path: str | Path) -> Path:
-    """RouteLLM-style plot: performance vs strong-call %, weak / strong / oracle lines, random band."""
-    curves = {k: v for k, v in report.curves.items() if k not in (ORACLE, RANDOM)}
-    return plot_curves(
-        curves,
-        report.strong_mean,
-        report.weak_mean,
-        path,
-        title=f"Model Calls and Performance ({report.benchmark}, {report.protocol})",
-        optimal=report.curves[ORACLE],
-        random_band=report.random,
-        strong_label=report.strong,
-        weak_label=report.weak,
-    )
-
-
-# --------------------------------------------------------------------------------------- harness
 
 
 @dataclass(frozen=True)
@@ -705,7 +337,7 @@ class Harness:
                 "fit_seconds": router.metadata.get("fit_seconds"),
             }
             if protocol == OUT_OF_DOMAIN:
-                return _check_router_scores(
+                return check_router_scores(
                     spec.label, self._artifact_scores(router, items, spec.label), len(items)
                 ), info
             recipe = recipe_info.get("config")
@@ -738,7 +370,7 @@ class Harness:
                 assert plan is not None
                 self._memo[memo_key] = self._in_domain_scores(kind, items, config, plan, refit)
         scores, extra = self._memo[memo_key]
-        return _check_router_scores(spec.label, scores, len(items)), {**info, **extra}
+        return check_router_scores(spec.label, scores, len(items)), {**info, **extra}
 
     def similarity(self, items: BenchmarkItems, protocol: str, plan: CrossFitPlan | None) -> float:
         """Benchmark-dataset similarity to the recipe's training prompts (+ each fold's labels in-domain)."""
@@ -827,18 +459,3 @@ class Harness:
             report.settings["cross_fit"] = plan.as_dict()
             report.settings["in_domain_weight"] = s.in_domain_weight
         return report
-
-
-def evaluate_routellm_benchmark(
-    router: Any, benchmark: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None
-) -> BenchmarkReport:
-    """Evaluate one core.Router on GSM8K or MMLU (out-of-domain); optionally write JSON, CSV and a PNG."""
-    items = load_routellm_benchmark(benchmark, router.strong, router.weak, data_dir)
-    try:
-        scores = {router.name: router.score_texts(items.prompts)}
-    except FloatingPointError as exc:
-        raise BadScoresError(f"router {router.name!r}: {exc}") from exc
-    report = evaluate_scores(items, scores, price_ratio=blended_price_ratio(router.strong, router.weak, data_dir))
-    if out_dir is not None:
-        write_report(report, out_dir)
-    return report

@@ -30,11 +30,11 @@ from typing import Any
 
 import numpy as np
 
-from ..data._io import iter_jsonl, to_float
-from ..data.importers import load_contaminated_prompts, load_fastchat_questions, load_routellm_eval, resolve_data_dir
-from ..data.models import canonical_model
-from ..data.records import Outcome
-from .errors import EmptyBenchmarkError, EvaluationError, UnknownBenchmarkError
+from ...data._io import iter_jsonl, to_float
+from ...data.importers import load_contaminated_prompts, load_fastchat_questions, load_routellm_eval, resolve_data_dir
+from ...data.models import canonical_model
+from ...data.records import Outcome
+from ..errors import EmptyBenchmarkError, EvaluationError, UnknownBenchmarkError
 
 __all__ = [
     "BENCHMARK_NAMES",
