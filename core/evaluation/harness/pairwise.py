@@ -23,7 +23,7 @@ from ...embeddings import make_embedder
 from ...embeddings.cache import DiskCachedEmbedder, EmbeddingCache
 from ...loading import load_router
 from ...predictors import PREDICTORS
-from ...recipes import load_recipe
+from ...recipes import PairwiseRecipe, load_recipe
 from ..benchmarks.pairwise import BenchmarkItems, load_benchmark
 from ..errors import BadScoresError, EvaluationError
 from ..metrics import nearest_similarity
@@ -125,7 +125,7 @@ class Harness:
         self.judge = judge
         self.settings = settings or EvalSettings()
         self.verbose = verbose
-        self._config: Any = None
+        self._config: PairwiseRecipe | None = None
         self._embedder: Any = None if embedder is None else DiskCachedEmbedder(embedder, self.cache)
         self._fixed_embedder = embedder is not None
         self._artifacts: dict[str | None, Any] = {}
@@ -139,7 +139,7 @@ class Harness:
             _log(msg)
 
     @property
-    def config(self) -> Any:
+    def config(self) -> PairwiseRecipe:
         """The recipe on-the-fly routers train with (``configs/default.toml`` by default)."""
         if self._config is None:
             self._config = load_recipe(self.config_path, kind="pairwise")
@@ -211,7 +211,7 @@ class Harness:
         return self.strong or pair[0], self.weak or pair[1]
 
     # -- training data --------------------------------------------------------------------------
-    def training_set(self, items: BenchmarkItems, config: Any | None = None) -> TrainingSet:
+    def training_set(self, items: BenchmarkItems, config: PairwiseRecipe | None = None) -> TrainingSet:
         """The recipe's decontaminated battles for this benchmark (cached per benchmark kind)."""
         config = config or self.config
         extra = "" if items.name in config.decontaminate_benchmarks else items.name
@@ -248,7 +248,9 @@ class Harness:
         except FloatingPointError as exc:
             raise BadScoresError(f"router {name!r}: {exc}") from exc
 
-    def _ood_predictor_scores(self, kind: str, items: BenchmarkItems, config: Any) -> tuple[np.ndarray, dict[str, Any]]:
+    def _ood_predictor_scores(
+        self, kind: str, items: BenchmarkItems, config: PairwiseRecipe
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         training = self.training_set(items, config)
         key = (config_key(config, kind), "|".join(training.decontaminated_against))
         if key not in self._ood_routers:
@@ -275,7 +277,12 @@ class Harness:
         }
 
     def _in_domain_scores(
-        self, kind: str, items: BenchmarkItems, config: Any, plan: CrossFitPlan, refit: dict[str, Any] | None = None
+        self,
+        kind: str,
+        items: BenchmarkItems,
+        config: PairwiseRecipe,
+        plan: CrossFitPlan,
+        refit: dict[str, Any] | None = None,
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Cross-fitted scores: per fold, train on the recipe's battles + the other folds' labels.
 

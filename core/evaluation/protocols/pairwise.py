@@ -22,6 +22,7 @@ import numpy as np
 
 from ...data import normalize_prompt
 from ...data.records import Comparison
+from ...embeddings import Embedder
 from ...recipes import PairwiseRecipe, recipe_battles, target_aliases
 from ...training import train_router
 from ..benchmarks.pairwise import BenchmarkItems
@@ -84,8 +85,8 @@ class TrainingSet:
 
 
 def load_training_set(
-    config: Any,
-    embedder: Any,
+    config: PairwiseRecipe,
+    embedder: Embedder,
     *,
     data_dir: str | Path | None = None,
     extra_eval: BenchmarkItems | None = None,
