@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .cli_adaptation import add_commands
-from .data.training import DIFFICULTY_PAIR
+from .data.battles import DIFFICULTY_PAIR
 from .errors import WinrouteError
 from .evaluation.benchmarks.nway import is_nway_benchmark
 from .evaluation.commands import run_loso, run_nway, run_pairwise

@@ -30,10 +30,11 @@ from .data import (
     tier_comparisons,
     tier_name,
 )
+from .data.battles import DIFFICULTY_PAIR
 from .data.decontaminate import DecontaminationReport
 from .data.models import canonical_model
 from .data.records import Comparison, Outcome
-from .data.training import ALL_TRAINING_SOURCES, DEFAULT_TRAINING_SOURCES, DIFFICULTY_PAIR, TrainingData
+from .data.sources import ALL_TRAINING_SOURCES, DEFAULT_TRAINING_SOURCES, TrainingData
 from .embeddings import Embedder, make_embedder
 from .embeddings.cache import DiskCachedEmbedder
 from .router import Router
@@ -41,7 +42,7 @@ from .training import outcome_data, sample_prompts, train_nway_router, train_rou
 
 KNOWN_SOURCES = ALL_TRAINING_SOURCES
 #: What a pairwise predictor learns: battles between the sources' models, between capability tiers,
-#: or each prompt's pair-free difficulty (see core.data.training).
+#: or each prompt's pair-free difficulty (see core.data.battles).
 TARGETS = ("models", "tiers", "difficulty")
 #: The two kinds of recipe (the TOML's ``kind``; pairwise when absent).
 RECIPE_KINDS = ("pairwise", "nway")

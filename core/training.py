@@ -16,7 +16,7 @@ import numpy as np
 
 from .costs import ModelSpec, estimate_tokens, specs_by_name
 from .data.records import Comparison, Outcome
-from .data.training import training_source
+from .data.sources import training_source
 from .embeddings import Embedder, make_embedder
 from .features import prompt_features
 from .policies import CostWeight, StrongShare

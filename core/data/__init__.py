@@ -6,6 +6,13 @@ directory given as an argument or by ``$WINROUTE_DATA``.
 
 from __future__ import annotations
 
+from core.data.battles import (
+    DIFFICULTY_PAIR,
+    difficulty_comparisons,
+    outcomes_to_comparisons,
+    tier_comparisons,
+    tier_name,
+)
 from core.data.decontaminate import DecontaminationReport, DroppedExample, decontaminate, normalize_prompt
 from core.data.errors import DataFormatError, DataNotFoundError
 from core.data.importers import (
@@ -24,18 +31,13 @@ from core.data.importers import (
 )
 from core.data.models import ModelInfo, canonical_model, load_price_catalog, model_key, model_tiers
 from core.data.records import Comparison, Outcome
-from core.data.training import (
+from core.data.sources import (
     ALL_TRAINING_SOURCES,
     DEFAULT_TRAINING_SOURCES,
-    DIFFICULTY_PAIR,
     NWAY_SOURCES,
     TrainingData,
-    difficulty_comparisons,
     load_nway_source,
     load_training_sources,
-    outcomes_to_comparisons,
-    tier_comparisons,
-    tier_name,
 )
 
 __all__ = [

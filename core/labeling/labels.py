@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ..data._io import iter_jsonl
+from ..data.battles import outcomes_to_comparisons
 from ..data.errors import DataFormatError, DataNotFoundError
 from ..data.models import canonical_model
 from ..data.records import Comparison, Outcome
-from ..data.training import outcomes_to_comparisons
 
 __all__ = ["comparison_row", "load_labels", "outcome_row", "write_jsonl"]
 
