@@ -30,7 +30,7 @@ from .data import (
     tier_comparisons,
     tier_name,
 )
-from .data.battles import DIFFICULTY_PAIR
+from .data.battles import DIFFICULTY_PAIR, DIFFICULTY_SCALES
 from .data.decontaminate import DecontaminationReport
 from .data.models import canonical_model
 from .data.records import Comparison, Outcome
@@ -83,6 +83,10 @@ class PairwiseRecipe(Recipe):
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise ValueError(f"unknown target {self.target!r}; choose from {', '.join(TARGETS)}")
+        if self.difficulty_scale not in DIFFICULTY_SCALES:
+            raise ValueError(
+                f"unknown difficulty scale {self.difficulty_scale!r}; choose from {', '.join(DIFFICULTY_SCALES)}"
+            )
         if self.target == "tiers" and self.n_tiers < 2:
             raise ValueError(f"a tiers target needs n_tiers >= 2, got {self.n_tiers}")
         unknown = sorted(set(self.sources) - set(KNOWN_SOURCES))

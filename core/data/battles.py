@@ -3,22 +3,28 @@ pair-free difficulty."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
+
+import numpy as np
 
 from core.data.models import canonical_model
 from core.data.records import Comparison, Outcome
 
 __all__ = [
     "DIFFICULTY_PAIR",
+    "DIFFICULTY_SCALES",
     "difficulty_comparisons",
     "outcomes_to_comparisons",
+    "pair_gain",
     "tier_comparisons",
     "tier_name",
 ]
 
 #: The pseudo-models of difficulty battles: P("hard" beats "easy") on a prompt is its difficulty.
 DIFFICULTY_PAIR: tuple[str, str] = ("hard", "easy")
+#: How a difficulty target is scaled (see :func:`difficulty_comparisons`).
+DIFFICULTY_SCALES = ("raw", "rank", "gain")
 
 
 def _group_outcomes(outcomes: Iterable[Outcome]) -> dict[tuple[str, str], tuple[str, dict[str, list[float]]]]:
@@ -114,26 +120,70 @@ def difficulty_comparisons(outcomes: Iterable[Outcome], *, min_models: int = 2, 
     least). It does not depend on which two models a user routes between: a prompt most
     models fail is one to send to the stronger model. ``scale="rank"`` replaces it by its
     percentile within the prompt's source, so sources whose models are all strong (or whose
-    judge grades leniently) span the same range as the others.
+    judge grades leniently) span the same range as the others. ``scale="gain"`` replaces it by
+    what a strong model gains over a middling one on a prompt that hard (:func:`pair_gain`):
+    the hardest prompts, which both fail, gain little.
     """
-    if scale not in ("raw", "rank"):
-        raise ValueError(f"difficulty scale must be 'raw' or 'rank', got {scale!r}")
+    if scale not in DIFFICULTY_SCALES:
+        raise ValueError(f"difficulty scale must be one of {', '.join(DIFFICULTY_SCALES)}, got {scale!r}")
     if min_models < 1:
         raise ValueError(f"min_models must be >= 1, got {min_models}")
-    rows: list[tuple[str, str, float]] = []
+    rows: list[tuple[str, str, dict[str, float]]] = []
     for (source, _), (prompt, per_model) in _group_outcomes(outcomes).items():
         if len(per_model) >= min_models:
-            means = [sum(v) / len(v) for v in per_model.values()]
-            rows.append((prompt, source, 1.0 - sum(means) / len(means)))
-    if scale == "rank":
-        from scipy.stats import rankdata  # training-time only: keeps scipy off the import path
+            rows.append((prompt, source, {m: sum(v) / len(v) for m, v in per_model.items()}))
+    values = np.array([1.0 - sum(means.values()) / len(means) for _, _, means in rows])
+    by_source: dict[str, list[int]] = {}
+    for i, (_, source, _) in enumerate(rows):
+        by_source.setdefault(source, []).append(i)
+    for idx in by_source.values():
+        if scale == "rank":
+            from scipy.stats import rankdata  # training-time only: keeps scipy off the import path
 
-        by_source: dict[str, list[int]] = {}
-        for i, (_, source, _) in enumerate(rows):
-            by_source.setdefault(source, []).append(i)
-        for idx in by_source.values():
-            ranks = rankdata([rows[i][2] for i in idx])  # ties share their mean rank
-            for i, r in zip(idx, ranks):
-                rows[i] = (rows[i][0], rows[i][1], float(r - 1) / max(1, len(idx) - 1))
+            values[idx] = (rankdata(values[idx]) - 1) / max(1, len(idx) - 1)  # ties share their mean rank
+        elif scale == "gain":
+            values[idx] = pair_gain([rows[i][2] for i in idx])
     hard, easy = DIFFICULTY_PAIR
-    return [Comparison(prompt, hard, easy, value, source) for prompt, source, value in rows]
+    return [Comparison(prompt, hard, easy, float(v), source) for (prompt, source, _), v in zip(rows, values)]
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _level(offsets: np.ndarray, seen: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per row, the ``x`` at which the mean of ``sigmoid(x - offsets)`` over the ``seen`` cells is
+    ``target`` (bisection: the mean rises with ``x``)."""
+    low, high = np.full(len(target), -30.0), np.full(len(target), 30.0)
+    counts = seen.sum(axis=1)
+    for _ in range(60):
+        x = (low + high) / 2
+        mean = np.where(seen, _sigmoid(x[:, None] - offsets), 0.0).sum(axis=1) / counts
+        low, high = np.where(mean < target, x, low), np.where(mean < target, high, x)
+    return (low + high) / 2
+
+
+def pair_gain(items: Sequence[Mapping[str, float]], *, clip: float = 0.02, rounds: int = 10) -> np.ndarray:
+    """Per item of one source, what its best model gains over its median model there, under a Rasch model.
+
+    Model abilities and item difficulties ``b`` are fitted together (joint maximum likelihood,
+    ``rounds`` alternations: each model's ability reproduces its mean score, each item's
+    difficulty the item's mean score over the models run on it). The gain is
+    ``sigmoid(best - b) - sigmoid(median - b)``: small for items every model solves and for
+    items every model fails, largest in between, where a strong model earns its price. Mean
+    scores are clipped to ``[clip, 1 - clip]`` so that every estimate is finite.
+    """
+    models = sorted({m for item in items for m in item})
+    column = {m: j for j, m in enumerate(models)}
+    scores = np.full((len(items), len(models)), np.nan)
+    for i, item in enumerate(items):
+        for m, v in item.items():
+            scores[i, column[m]] = v
+    seen = ~np.isnan(scores)
+    item_mean = np.clip(np.nanmean(scores, axis=1), clip, 1 - clip)
+    model_mean = np.clip(np.nanmean(scores, axis=0), clip, 1 - clip)
+    ability, difficulty = np.log(model_mean / (1 - model_mean)), np.zeros(len(items))
+    for _ in range(rounds):
+        difficulty = -_level(-np.broadcast_to(ability, scores.shape), seen, item_mean)
+        ability = _level(np.broadcast_to(difficulty, scores.T.shape), seen.T, model_mean)
+    return _sigmoid(ability.max() - difficulty) - _sigmoid(np.median(ability) - difficulty)

@@ -82,6 +82,7 @@ def test_nway_recipe_fields(tmp_path: Path) -> None:
         (PAIRWISE.replace("zeroeval = 1.0", "mystery = 1.0"), None, r"unknown source\(s\) \['mystery'\]"),
         (PAIRWISE.replace("zeroeval = 1.0", "zeroeval = -1.0"), None, "source weights must be >= 0"),
         (PAIRWISE.replace("[target]", "[x]\n[target]\nscale2 = 1"), None, r"unknown key\(s\) \['x', 'target.scale2'\]"),
+        (PAIRWISE.replace("min_models = 5", 'scale = "log"'), None, "unknown difficulty scale 'log'; choose from raw, rank, gain"),
         ("name = [", None, "invalid TOML"),
     ],
 )
