@@ -145,6 +145,14 @@ _TABLE_KEYS = {
 _REQUIRED = {"pairwise": ("name", "strong", "weak"), "nway": ("name", "source")}
 
 
+def shipped_recipe(name: str) -> Path | None:
+    """``configs/<name>.toml`` in the working directory, else the project's own (None: neither exists)."""
+    for base in (Path("configs"), Path(__file__).resolve().parents[1] / "configs"):
+        if (base / f"{name}.toml").is_file():
+            return base / f"{name}.toml"
+    return None
+
+
 def read_recipe(path: str | Path) -> tuple[Path, dict[str, Any]]:
     """A recipe file and its parsed TOML; errors name the file."""
     file = Path(path)

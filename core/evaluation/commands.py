@@ -11,7 +11,7 @@ from typing import Any
 from ..costs import DEFAULT_OUTPUT_TOKENS
 from ..embeddings import make_embedder
 from ..embeddings.cache import DiskCachedEmbedder, EmbeddingCache
-from ..recipes import NWayRecipe, load_recipe
+from ..recipes import NWayRecipe, load_recipe, shipped_recipe
 from .benchmarks.nway import NWAY_BENCHMARKS, load_nway_items, nway_benchmark_key
 from .benchmarks.pairwise import load_routellm_benchmark
 from .errors import BadScoresError, EvaluationError
@@ -74,10 +74,8 @@ def _recipe_for(source: str, config: str | None) -> NWayRecipe | None:
             return load_recipe(config, kind="nway")
         except ValueError as exc:
             raise EvaluationError(f"--config: {exc} (e.g. configs/{source}.toml)") from None
-    for base in (Path("configs"), Path(__file__).resolve().parents[2] / "configs"):
-        if (base / f"{source}.toml").is_file():
-            return load_recipe(base / f"{source}.toml", kind="nway")
-    return None
+    path = shipped_recipe(source)
+    return None if path is None else load_recipe(path, kind="nway")
 
 
 def run_nway(

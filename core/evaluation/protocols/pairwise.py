@@ -23,7 +23,7 @@ import numpy as np
 from ...data import normalize_prompt
 from ...data.records import Comparison
 from ...embeddings import Embedder
-from ...recipes import PairwiseRecipe, recipe_battles, target_aliases
+from ...recipes import PairwiseRecipe, recipe_battles, shipped_recipe, target_aliases
 from ...training import train_router
 from ..benchmarks.pairwise import BenchmarkItems
 from ..errors import EvaluationError
@@ -56,11 +56,8 @@ BALANCED = "balanced"
 
 
 def default_config_path() -> Path:
-    """``configs/default.toml`` in the working directory, else beside the installed package."""
-    here = Path("configs/default.toml")
-    if here.is_file():
-        return here
-    return Path(__file__).resolve().parents[3] / "configs" / "default.toml"
+    """``configs/default.toml`` in the working directory, else the project's own."""
+    return shipped_recipe("default") or Path(__file__).resolve().parents[3] / "configs" / "default.toml"
 
 
 @dataclass
