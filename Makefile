@@ -64,16 +64,20 @@ nway-report: setup
 label-efficiency: setup
 	$(BIN)/python benchmarks/label_efficiency.py
 
-# BERT and causal-LLM classifiers (too large to commit): train both from the shared data, then report them
-# beside MF and SW ranking on seeded subsamples of GSM8K and MMLU -> docs/classifiers.md + docs/classifiers/.
+# BERT and causal-LLM classifiers (too large to commit): train both from the shared data (capability-tier
+# battles, like the previous default configs/variants/contrast.toml, trained here too in seconds), then report
+# them beside the bundled default, its MiniLM twin, the previous default, and MF and SW ranking trained on the
+# default's data, on seeded subsamples of GSM8K and MMLU -> docs/classifiers.md + docs/classifiers/.
 .PHONY: classifiers classifiers-report
 classifiers: setup
+	$(BIN)/winroute train configs/variants/contrast.toml
 	$(BIN)/winroute train configs/bert.toml
 	$(BIN)/winroute train configs/causal_llm.toml
 
 classifiers-report: setup
 	BENCH_REPORT_COMMAND="make classifiers-report" $(BIN)/python benchmarks/report.py \
-		--routers default mf sw_ranking routers/bert routers/causal_llm --max-items 1000 --ablation-weights \
+		--routers default core/default_router_minilm routers/contrast mf sw_ranking routers/bert routers/causal_llm \
+		--max-items 1000 --ablation-weights \
 		--title "BERT and causal-LLM classifiers" --doc docs/classifiers.md --out docs/classifiers
 
 # Leave-one-source-out yardstick (the default's recipe and every configs/variants/*.toml, each trained without
