@@ -21,7 +21,7 @@ import numpy as np
 from ...data.models import canonical_model
 from ...embeddings import make_embedder
 from ...embeddings.cache import DiskCachedEmbedder, EmbeddingCache
-from ...loading import load_router
+from ...loading import BUNDLED_ROUTERS, load_router
 from ...predictors import PREDICTORS
 from ...recipes import PairwiseRecipe, load_recipe
 from ..benchmarks.pairwise import BenchmarkItems, load_benchmark
@@ -164,20 +164,24 @@ class Harness:
         return None
 
     def resolve_routers(self, specs: Sequence[str]) -> list[RouterSpec]:
-        """``default``/``bundled``, a named predictor, or a saved router directory."""
+        """``default``/``bundled``, another bundled router by name (``default-minilm``), a named predictor,
+        or a saved router directory."""
         trainable = sorted(k for k, cls in PREDICTORS.items() if cls.trains_from_battles)
         out: list[RouterSpec] = []
         for raw in specs or ["default"]:
             spec = str(raw).strip()
             if spec.lower() in BUNDLED_ALIASES:
                 out.append(RouterSpec("default", "artifact"))
+            elif spec in BUNDLED_ROUTERS:
+                out.append(RouterSpec(spec, "artifact", path=str(BUNDLED_ROUTERS[spec])))
             elif spec in trainable:
                 out.append(RouterSpec(spec, "predictor", predictor=spec))
             elif Path(spec).expanduser().is_dir():
                 out.append(RouterSpec(Path(spec).name or spec, "artifact", path=str(Path(spec).expanduser())))
             else:
                 raise EvaluationError(
-                    f"unknown router {spec!r}: give a saved router directory, 'default' (the bundled router) "
+                    f"unknown router {spec!r}: give a saved router directory, 'default' (the bundled router), "
+                    f"another bundled router ({', '.join(n for n in BUNDLED_ROUTERS if n not in BUNDLED_ALIASES)}) "
                     f"or a predictor to train on the fly: {', '.join(trainable)}"
                 )
         labels: dict[str, int] = {}

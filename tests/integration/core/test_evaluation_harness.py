@@ -218,3 +218,14 @@ def test_in_domain_weight_option(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["evaluate", "--in-domain-weight", "heavy"])
     assert "expected a number or 'balanced'" in capsys.readouterr().err
+
+
+def test_bundled_routers_resolve_by_name() -> None:
+    from core.evaluation import Harness
+    from core.loading import MINILM_ROUTER_DIR
+
+    specs = Harness().resolve_routers(["default", "default-minilm"])
+    assert [(s.label, s.kind, s.path) for s in specs] == [
+        ("default", "artifact", None),
+        ("default-minilm", "artifact", str(MINILM_ROUTER_DIR)),
+    ]
