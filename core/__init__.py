@@ -36,6 +36,7 @@ from .predictors import (
     RidgePredictor,
     SWRankingPredictor,
 )
+from .recipes import load_recipe, run_recipe
 from .router import RouteDecision, Router
 from .scorers import PairwiseScorer, QualityScorer, Scorer
 
@@ -82,7 +83,9 @@ __all__ = [
     "UnknownModelError",
     "WinrouteError",
     "default_router",
+    "load_recipe",
     "load_router",
     "make_embedder",
     "routing_input",
+    "run_recipe",
 ]
