@@ -40,12 +40,9 @@ from .embeddings.cache import DiskCachedEmbedder
 from .router import Router
 from .training import outcome_data, sample_prompts, train_nway_router, train_router
 
-KNOWN_SOURCES = ALL_TRAINING_SOURCES
 #: What a pairwise predictor learns: battles between the sources' models, between capability tiers,
 #: or each prompt's pair-free difficulty (see core.data.battles).
 TARGETS = ("models", "tiers", "difficulty")
-#: The two kinds of recipe (the TOML's ``kind``; pairwise when absent).
-RECIPE_KINDS = ("pairwise", "nway")
 _MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 
 
@@ -89,9 +86,9 @@ class PairwiseRecipe(Recipe):
             )
         if self.target == "tiers" and self.n_tiers < 2:
             raise ValueError(f"a tiers target needs n_tiers >= 2, got {self.n_tiers}")
-        unknown = sorted(set(self.sources) - set(KNOWN_SOURCES))
+        unknown = sorted(set(self.sources) - set(ALL_TRAINING_SOURCES))
         if unknown:
-            raise ValueError(f"unknown source(s) {unknown}; known: {list(KNOWN_SOURCES)}")
+            raise ValueError(f"unknown source(s) {unknown}; known: {list(ALL_TRAINING_SOURCES)}")
         if any(w < 0 for w in self.sources.values()):
             raise ValueError("source weights must be >= 0")
         clash = sorted({"gsm8k", "mmlu"} & set(self.decontaminate_benchmarks))
@@ -205,6 +202,7 @@ def _nway_fields(raw: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+#: The kinds of recipe (the TOML's ``kind``; pairwise when absent): the class and how its fields are read.
 _RECIPES: dict[str, tuple[type[Recipe], Callable[[dict[str, Any]], dict[str, Any]]]] = {
     "pairwise": (PairwiseRecipe, _pairwise_fields),
     "nway": (NWayRecipe, _nway_fields),
@@ -225,8 +223,8 @@ def load_recipe(path: str | Path, *, kind: str | None = None) -> Recipe:
     """
     file, raw = read_recipe(path)
     found = raw.get("kind", "pairwise")
-    if found not in RECIPE_KINDS:
-        raise ValueError(f"{file}: unknown kind {found!r}; choose from {', '.join(RECIPE_KINDS)}")
+    if found not in _RECIPES:
+        raise ValueError(f"{file}: unknown kind {found!r}; choose from {', '.join(_RECIPES)}")
     if kind is not None and found != kind:
         raise ValueError(f"{file}: this needs a {kind} recipe, and this one is {found} (kind = {found!r})")
     unknown = sorted(set(raw) - _KEYS[found])
