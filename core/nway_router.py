@@ -21,8 +21,6 @@ from .predictors import QualityPredictor
 from .router import Router
 from .scorers import QualityScorer, Reference
 
-NWAY_KIND = NWAY
-
 
 class _NWayRouterType(type):
     """``isinstance(x, NWayRouter)``: ``x`` is a Router whose scorer is N-way."""

@@ -180,9 +180,8 @@ class Harness:
                 out.append(RouterSpec(Path(spec).name or spec, "artifact", path=str(Path(spec).expanduser())))
             else:
                 raise EvaluationError(
-                    f"unknown router {spec!r}: give a saved router directory, 'default' (the bundled router), "
-                    f"another bundled router ({', '.join(n for n in BUNDLED_ROUTERS if n not in BUNDLED_ALIASES)}) "
-                    f"or a predictor to train on the fly: {', '.join(trainable)}"
+                    f"unknown router {spec!r}: give a saved router directory, a bundled router "
+                    f"({', '.join(BUNDLED_ROUTERS)}; 'default' is the bundled default) or a predictor to train on the fly: {', '.join(trainable)}"
                 )
         labels: dict[str, int] = {}
         unique = []
